@@ -1,0 +1,29 @@
+# The two newcomer commands: `make preview` and `make test`. Both create .venv when it is missing
+# and reinstall when a requirements file changes.
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STACK ?= aws-dev
+PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: preview test bench
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) -r requirements-dev.txt
+	$(PY) -c "import pulumi, pulumi_aws, pulumi_policy, pydantic, pytest"
+	touch $(STAMP)
+
+preview: $(STAMP)
+	$(PY) -m infra preview $(STACK)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
+	$(VENV)/bin/check-jsonschema --schemafile schemas/pulumi-project.json Pulumi.yaml
+	$(VENV)/bin/pytest -n 2
+
+bench: $(STAMP)
+	$(PY) bench/preview_time.py
+	$(PY) bench/sizing.py

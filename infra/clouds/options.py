@@ -1,0 +1,16 @@
+"""Resource options shared by every translator."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.plan import Plan
+
+
+def child(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent)
+
+
+def stateful(plan: Plan, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Keys, registries, buckets: protected and retained on delete where the environment says so."""
+    return pulumi.ResourceOptions(parent=parent, protect=plan.protect, retain_on_delete=plan.protect)

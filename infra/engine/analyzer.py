@@ -1,0 +1,153 @@
+"""Drive the policy pack over the Analyzer gRPC protocol, the way the Pulumi CLI does.
+
+Start `policies/__main__.py`, read its port from stdout, then GetAnalyzerInfo, Configure with the
+environment's `--policy-pack-config` file, Analyze per resource and AnalyzeStack once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from infra.engine.stackfile import ROOT
+
+POLICIES = ROOT / "policies"
+LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+    "remediate": analyzer_pb2.REMEDIATE,
+}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str  # advisory | mandatory
+    message: str
+    urn: str
+
+
+class PolicyPackProcess:
+    """The policy pack as a running analyzer plugin; use as a context manager."""
+
+    def __init__(self, pack_dir: Path = POLICIES) -> None:
+        self.pack_dir = pack_dir
+
+    def __enter__(self) -> PolicyPackProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(self.pack_dir / "__main__.py")],
+            cwd=self.pack_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.isdigit():
+            self.process.kill()
+            _, err = self.process.communicate()
+            raise RuntimeError(f"the policy pack did not start: {line} {err.strip()}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.channel.close()
+        self.process.kill()
+        self.process.communicate()
+
+    def info(self) -> analyzer_pb2.AnalyzerInfo:
+        return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+
+    def configure(self, config: dict[str, Any]) -> dict[str, str]:
+        """Reconcile a `--policy-pack-config` document with the pack's policies, as the CLI does.
+
+        Per policy: its own entry (a level, or an object with `enforcementLevel` and properties),
+        else `all`, else the policy's default. Returns the level each policy runs at.
+        """
+        levels: dict[str, str] = {}
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for policy in self.info().policies:
+            entry = config.get(policy.name, config.get("all"))
+            properties: dict[str, Any] = {}
+            if isinstance(entry, dict):
+                properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+                entry = entry.get("enforcementLevel", config.get("all"))
+            level = LEVELS[entry] if entry else policy.enforcementLevel
+            request.policyConfig[policy.name].enforcementLevel = level
+            request.policyConfig[policy.name].properties.update(properties)
+            levels[policy.name] = LEVEL_NAMES[level]
+        self.stub.Configure(request)
+        return levels
+
+    def analyze(self, resources: list[dict[str, Any]]) -> list[Violation]:
+        """Analyze each resource, then the stack; every diagnostic as a Violation."""
+        found: list[Violation] = []
+        by_urn = {r["urn"]: r for r in resources}
+        for resource in resources:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource["type"],
+                name=resource["name"],
+                urn=resource["urn"],
+                properties=_struct(resource["inputs"]),
+                options=_options(resource),
+                provider=_provider(by_urn.get(resource["provider"].rsplit("::", 1)[0])),
+            )
+            found += _violations(self.stub.Analyze(request), resource["urn"])
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r["type"],
+                    name=r["name"],
+                    urn=r["urn"],
+                    properties=_struct(r["inputs"]),
+                    options=_options(r),
+                    parent=r["parent"],
+                    dependencies=r["dependencies"],
+                    provider=_provider(by_urn.get(r["provider"].rsplit("::", 1)[0])),
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                        for k, v in r["propertyDependencies"].items()
+                    },
+                )
+                for r in resources
+            ]
+        )
+        found += _violations(self.stub.AnalyzeStack(stack_request), "")
+        return found
+
+
+def load_policy_config(environment: str) -> dict[str, Any]:
+    return json.loads((POLICIES / "config" / f"{environment}.json").read_text())
+
+
+def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    return json_format.ParseDict(values, struct_pb2.Struct())
+
+
+def _options(resource: dict[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=resource["protect"], parent=resource["parent"])
+
+
+def _provider(provider: dict[str, Any] | None) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider["type"], name=provider["name"], urn=provider["urn"], properties=_struct(provider["inputs"])
+    )
+
+
+def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:
+    return [
+        Violation(d.policyName, LEVEL_NAMES[d.enforcementLevel], d.message, d.urn or urn) for d in response.diagnostics
+    ]

@@ -1,0 +1,111 @@
+"""Run the real program under Pulumi's mocks, as the language host runs it during a preview.
+
+`python -m infra.engine.mockrun STACK OUT.json` (one process per stack: the Pulumi runtime is
+global). Config comes from the stack file through `set_all_config`, the program is executed
+with `runpy` as `__main__`, and every RegisterResource is captured with its options. Mocks echo
+inputs and return no computed outputs, so those stay unknown, exactly as in a real preview.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.engine.stackfile import PROJECT, ROOT, read_config
+from infra.errors import SpecError
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's wire sentinel for unknown values
+
+
+class PreviewMocks(mocks.Mocks):
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        # A new resource at preview: its inputs are known, its id and computed outputs are not.
+        return "", dict(args.inputs)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        # A real preview would call the cloud here; the program must stay deterministic without one.
+        raise RuntimeError(f"the program called {args.token}; ml-serving makes no data-source calls")
+
+
+class CapturingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also recording each registration's options as the engine sees them."""
+
+    def __init__(self, mock: mocks.Mocks) -> None:
+        super().__init__(mock)
+        self.captured: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.captured.append(
+                {
+                    "urn": response.urn,
+                    "type": request.type,
+                    "name": request.name,
+                    "custom": request.custom,
+                    "parent": request.parent,
+                    "provider": request.provider,
+                    "protect": request.protect if request.HasField("protect") else False,
+                    "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else False,
+                    "dependencies": list(request.dependencies),
+                    "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    "inputs": json_format.MessageToDict(request.object),
+                }
+            )
+        return response
+
+
+def run(stack: str) -> dict[str, Any]:
+    """Preview one stack in this process; return resources, outputs and the error, if any."""
+    try:
+        config = read_config(stack)
+    except SpecError as exc:
+        return {"stack": stack, "resources": [], "outputs": {}, "error": str(exc)}
+    mock = PreviewMocks()
+    monitor = CapturingMonitor(mock)
+    mocks.set_mocks(mock, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    pulumi.runtime.set_all_config(config, [])
+    error = None
+    try:
+        _sync_await(run_pulumi_func(_run_main))
+    except pulumi.RunError as exc:
+        error = str(exc)
+    return {"stack": stack, "resources": monitor.captured, "outputs": _stack_outputs(), "error": error}
+
+
+def _run_main() -> None:
+    runpy.run_path(str(ROOT), run_name="__main__")
+
+
+def _stack_outputs() -> dict[str, Any]:
+    root = get_root_resource()
+    exported = getattr(root, "outputs", {}) or {}
+    return {name: _sync_await(_resolve(value)) for name, value in exported.items()}
+
+
+async def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    if not await output.is_known():
+        return UNKNOWN
+    return await output.future()
+
+
+def main(argv: list[str]) -> int:
+    stack, out = argv
+    result = run(stack)
+    with open(out, "w") as handle:
+        json.dump(result, handle, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

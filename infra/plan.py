@@ -1,0 +1,240 @@
+"""The plan: every cloud-neutral decision, made once, before a translator builds resources.
+
+spec + sizing -> Plan. Pure functions, no Pulumi import: the translators only turn a Plan into
+resources, so every choice here is testable with plain pytest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.environments import ENVIRONMENTS
+from infra.errors import SpecError
+from infra.sizing import solver
+from infra.spec import Cluster, Endpoint, Requirements, Spec, cloud_facts
+
+# Rollback alarms: the share of 5xx responses that fails a rollout, per environment.
+ERROR_RATE_PERCENT = {"dev": 5.0, "staging": 2.0, "prod": 1.0}
+# Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
+ALARM_PERIODS = 3
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    name: str
+    image: str | None  # a full image reference, or None: `image_tag` in this stack's registry
+    image_tag: str | None
+    artifact: str  # a full URI, or a key in this stack's model store
+    weight: int
+    shadow: bool
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    strategy: str  # canary | linear | all-at-once
+    step_percent: int
+    wait_seconds: int
+
+
+@dataclass(frozen=True)
+class Cost:
+    hourly_min: float
+    hourly_max: float
+
+    @property
+    def monthly_min(self) -> float:
+        return round(self.hourly_min * solver.HOURS_PER_MONTH, 2)
+
+    @property
+    def monthly_max(self) -> float:
+        return round(self.hourly_max * solver.HOURS_PER_MONTH, 2)
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.hourly_min + other.hourly_min, self.hourly_max + other.hourly_max)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "hourly_usd_min": round(self.hourly_min, 4),
+            "hourly_usd_max": round(self.hourly_max, 4),
+            "monthly_usd_min": self.monthly_min,
+            "monthly_usd_max": self.monthly_max,
+        }
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    name: str
+    serving: str  # managed | kubernetes
+    instance_type: str
+    gpu: str
+    gpus: int
+    capacity: str  # on-demand | spot
+    min_replicas: int
+    max_replicas: int
+    initial_replicas: int
+    target_rps_per_replica: float  # autoscaling tracks invocations per replica against this
+    models: tuple[ModelPlan, ...]
+    rollout: RolloutPlan
+    latency_alarm_ms: float  # p95 model latency that fails a rollout
+    error_rate_alarm_percent: float
+    cost: Cost
+    explanation: str
+    instance_extra: dict[str, str]  # cloud-specific names for the translator (e.g. accelerator)
+
+
+@dataclass(frozen=True)
+class NodePoolPlan:
+    name: str
+    instance_type: str
+    gpu: str | None
+    capacity: str
+    min_nodes: int
+    max_nodes: int
+    instance_extra: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    kubernetes_version: str
+    system_pool: NodePoolPlan
+    gpu_pools: tuple[NodePoolPlan, ...]
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    create: bool
+    cidr: str | None
+    zones: tuple[str, ...]
+    vpc_id: str | None
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    cloud: str
+    environment: str
+    region: str
+    stack: str
+    network: NetworkPlan
+    registry_name: str
+    keep_images: int
+    cluster: ClusterPlan | None
+    endpoints: tuple[EndpointPlan, ...]
+    protect: bool  # stateful resources protected and retained on delete
+    data_capture: bool
+    tags: dict[str, str]
+    budget_monthly_usd: float | None
+
+    @property
+    def cost(self) -> Cost:
+        return sum((e.cost for e in self.endpoints), Cost(0.0, 0.0))
+
+
+def build_plan(spec: Spec, stack: str) -> Plan:
+    """Turn a validated spec into a plan; sizing problems are reported as SpecError lines."""
+    env = ENVIRONMENTS[spec.environment]
+    problems: list[str] = []
+    endpoints: list[EndpointPlan] = []
+    for i, ep in enumerate(spec.endpoints):
+        try:
+            endpoints.append(_endpoint(spec, ep))
+        except solver.NoPlacementError as exc:
+            problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")
+        except ValueError as exc:
+            problems.append(f"ml-serving:endpoints[{i}].autoscaling: {exc}")
+    if problems:
+        raise SpecError(problems)
+    facts = cloud_facts()[spec.cloud]
+    zones = tuple(spec.network.zones or [z.format(region=spec.region) for z in facts["zones"][:2]])
+    network = NetworkPlan(
+        spec.network.create,
+        spec.network.cidr or "10.0.0.0/16" if spec.network.create else None,
+        zones,
+        spec.network.vpc_id,
+        tuple(spec.network.subnet_ids or ()),
+    )
+    return Plan(
+        cloud=spec.cloud,
+        environment=spec.environment,
+        region=spec.region,
+        stack=stack,
+        network=network,
+        registry_name=spec.registry.name,
+        keep_images=spec.registry.keep_images,
+        cluster=_cluster(spec, endpoints),
+        endpoints=tuple(endpoints),
+        protect=env.protect,
+        data_capture=env.data_capture,
+        tags={"managed-by": "pulumi", "project": "ml-serving", "environment": spec.environment, **spec.tags},
+        budget_monthly_usd=spec.budget_monthly_usd,
+    )
+
+
+def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
+    env = ENVIRONMENTS[spec.environment]
+    floor = solver.floor_replicas(env.min_replicas, cloud_facts()[spec.cloud]["scale_to_zero"][ep.serving])
+    req = ep.sizing.requirements
+    if ep.sizing.profile == "auto":
+        assert req is not None  # the spec requires it
+        placement = solver.auto(spec.cloud, ep.serving, req, ep.sizing.capacity, floor)
+    else:
+        placement = solver.by_profile(spec.cloud, ep.serving, ep.sizing.profile, req, ep.sizing.capacity, floor)
+    low = ep.autoscaling.min_replicas if ep.autoscaling.min_replicas is not None else placement.min_replicas
+    high = ep.autoscaling.max_replicas if ep.autoscaling.max_replicas is not None else max(placement.max_replicas, low)
+    if high < low:
+        raise ValueError(f"max_replicas {high} is below the minimum of {low} replicas")
+    rps = _rps_per_replica(placement, req)
+    if req is not None and high * rps < req.peak_rps:
+        raise ValueError(f"max_replicas {high} carries {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}")
+    strategy = ep.rollout.strategy or env.rollout
+    latency_alarm = req.p95_latency_ms if req else 10_000.0
+    return EndpointPlan(
+        name=ep.name,
+        serving=ep.serving,
+        instance_type=placement.row.name,
+        gpu=placement.row.gpu.name if placement.row.gpu else "cpu",
+        gpus=placement.row.gpus,
+        capacity=placement.capacity,
+        min_replicas=low,
+        max_replicas=high,
+        initial_replicas=max(low, 1),
+        target_rps_per_replica=round(rps / solver.PEAK_HEADROOM, 3),
+        models=tuple(ModelPlan(m.name, m.image, m.image_tag, m.artifact, m.weight, m.shadow) for m in ep.models),
+        rollout=RolloutPlan(strategy, ep.rollout.step_percent, ep.rollout.wait_minutes * 60),
+        latency_alarm_ms=latency_alarm,
+        error_rate_alarm_percent=ERROR_RATE_PERCENT[spec.environment],
+        cost=Cost(placement.hourly_usd(low), placement.hourly_usd(high)),
+        explanation=placement.explanation,
+        instance_extra=placement.row.extra,
+    )
+
+
+def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> float:
+    """Requests/s one replica carries: from the sizing estimate, or 1 req/s with no requirements."""
+    if req is None:
+        return 1.0
+    return solver.evaluate(placement.row, req, placement.capacity).rps_per_replica or 1.0
+
+
+def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
+    pools = tuple(
+        NodePoolPlan(
+            f"gpu-{e.name}", e.instance_type, e.gpu, e.capacity, e.min_replicas, e.max_replicas, e.instance_extra
+        )
+        for e in endpoints
+        if e.serving == "kubernetes"
+    )
+    if spec.cluster is None and not pools:
+        return None
+    cluster = spec.cluster or Cluster()
+    sys_pool = cluster.system_pool
+    system = NodePoolPlan(
+        "system",
+        sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"],
+        None,
+        "on-demand",
+        sys_pool.min_nodes,
+        sys_pool.max_nodes,
+        {},
+    )
+    return ClusterPlan(cluster.kubernetes_version, system, pools)

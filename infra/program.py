@@ -1,0 +1,36 @@
+"""The Pulumi program: config -> spec -> plan -> the cloud's translator -> stack outputs.
+
+The whole spec is validated and planned before the first resource is registered; a user's
+mistake becomes a `pulumi.RunError`, which the language host prints without a traceback.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from infra import clouds
+from infra.cost import CostEstimate
+from infra.errors import SpecError
+from infra.plan import Plan, build_plan
+from infra.spec import load_spec
+
+
+def stack_config() -> dict[str, str]:
+    """Every config key the engine passed, whether through set_all_config or PULUMI_CONFIG."""
+    return {**get_config_env(), **CONFIG.get()}
+
+
+def plan_from_config() -> Plan:
+    try:
+        return build_plan(load_spec(stack_config()), pulumi.get_stack())
+    except SpecError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def main() -> None:
+    plan = plan_from_config()
+    outputs = clouds.translate(plan)
+    for name, value in outputs.items():
+        pulumi.export(name, value)
+    pulumi.export("cost", CostEstimate("cost", plan).figures)

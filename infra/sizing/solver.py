@@ -1,0 +1,284 @@
+"""Placement: the cheapest catalog row (and replica bounds) that meets an endpoint's needs.
+
+`auto` evaluates every catalog row of the cloud and serving target against the requirements;
+a named profile takes the cheapest row of its capacity class. Both return a `Placement` that
+explains itself and lists every candidate considered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from infra.sizing import formulas
+from infra.sizing.catalog import Accelerator, InstanceType, Target, load_catalog, load_profiles
+from infra.spec import Requirements
+
+HOURS_PER_MONTH = 730  # the 8,760 h year / 12, as the clouds' price calculators use
+# Autoscalers react in minutes: provision for the peak at 80% utilisation.
+PEAK_HEADROOM = 1.25
+# One vCPU of a current server (DDR5, AVX-512): ~5 GB/s of memory bandwidth and ~0.1 TFLOPS
+# (64 FLOP/cycle fp32 FMA at ~3 GHz / 2 for sustained clocks). CPU rows run small encoders.
+CPU_PER_VCPU = Accelerator("cpu", "none", 0.0, 5.0, 0.1, 10.0)
+CPU_USABLE_RAM = 0.5  # half the RAM for the model; the rest for the OS, runtime and batching
+
+
+class NoPlacementError(Exception):
+    """Nothing in the catalog meets the requirements; the message names the closest option."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    instance_type: str
+    gpu: str
+    gpus: int
+    feasible: bool
+    replicas_needed: int
+    hourly_usd: float  # all replicas together, at the peak
+    reason: str | None = None
+    tensor_parallel: int = 0
+    copies_per_instance: int = 0
+    rps_per_replica: float = 0.0
+    latency_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "instance_type": self.instance_type,
+            "gpu": self.gpu,
+            "gpus": self.gpus,
+            "feasible": self.feasible,
+            "replicas_needed": self.replicas_needed,
+            "hourly_usd": round(self.hourly_usd, 4),
+            "rps_per_replica": round(self.rps_per_replica, 3),
+            "latency_ms": round(self.latency_ms, 1),
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Placement:
+    cloud: str
+    target: Target
+    profile: str
+    row: InstanceType
+    capacity: str  # on-demand | spot
+    min_replicas: int
+    max_replicas: int
+    memory_needed_gib: float | None
+    explanation: str
+    candidates: tuple[Candidate, ...] = ()
+    alternatives: tuple[dict[str, object], ...] = field(default=())
+
+    @property
+    def instance_hourly_usd(self) -> float:
+        if self.capacity == "spot" and self.row.spot_hourly_usd is not None:
+            return float(self.row.spot_hourly_usd)
+        return self.row.hourly_usd
+
+    def hourly_usd(self, replicas: int) -> float:
+        return self.instance_hourly_usd * replicas
+
+
+def floor_replicas(env_min: int, scale_to_zero: bool) -> int:
+    """The environment's floor; 0 only where the service can scale to zero."""
+    return env_min if env_min > 0 or scale_to_zero else 1
+
+
+def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str | None = None) -> Candidate:
+    """Can one instance of `row` serve the model, and how many does the peak need?"""
+    gpu_name = row.gpu.name if row.gpu else "cpu"
+    price = row.spot_hourly_usd if capacity == "spot" else row.hourly_usd
+    base = Candidate(row.name, gpu_name, row.gpus, False, 0, 0.0)
+    if price is None:
+        return replace(base, reason="no spot capacity for this type")
+    if row.gpu is not None and row.gpu.vendor == "aws" and not req.neuron:
+        return replace(base, reason="needs a Neuron-compiled image (set requirements.neuron: true)")
+    if row.gpu is not None and row.gpu.vendor == "nvidia" and req.neuron:
+        return replace(base, reason="requirements.neuron asks for AWS Inferentia")
+    if row.gpu is None:
+        accel = replace(
+            CPU_PER_VCPU,
+            memory_gib=row.ram_gib * CPU_USABLE_RAM,
+            bandwidth_gbps=CPU_PER_VCPU.bandwidth_gbps * row.vcpu,
+            fp16_tflops=CPU_PER_VCPU.fp16_tflops * row.vcpu,
+        )
+        degrees, units = [1], 1
+    else:
+        accel, units = row.gpu, row.gpus
+        degrees = [d for d in (1, 2, 4, 8, 16) if d <= units and units % d == 0]
+    tp = next((d for d in degrees if formulas.memory_needed_gib(req, d, precision) <= d * accel.memory_gib), None)
+    if tp is None:
+        need = formulas.memory_needed_gib(req, degrees[-1], precision)
+        return replace(base, reason=f"needs {need:.1f} GiB, the instance has {units * accel.memory_gib:.1f} GiB")
+    perf = formulas.performance(req, accel, tp, precision)
+    copies = units // tp
+    base = replace(base, tensor_parallel=tp, copies_per_instance=copies, latency_ms=perf.latency_ms)
+    if perf.latency_ms > req.p95_latency_ms:
+        return replace(
+            base, reason=f"p95 {perf.latency_ms:.0f} ms at batch 1 exceeds the {req.p95_latency_ms:.0f} ms target"
+        )
+    rps = req.measured_rps_per_replica or perf.rps * copies
+    if req.measured_on is not None and req.measured_rps_per_replica is not None:
+        rps = _calibrated(req, row, rps=perf.rps * copies, capacity=capacity, precision=precision)
+    needed = max(1, math.ceil(req.peak_rps * PEAK_HEADROOM / rps))
+    return replace(base, feasible=True, replicas_needed=needed, hourly_usd=needed * price, rps_per_replica=rps)
+
+
+def _calibrated(req: Requirements, row: InstanceType, rps: float, capacity: str, precision: str | None) -> float:
+    """Scale this row's estimate by measured/estimated on the type the pilot ran on."""
+    assert req.measured_rps_per_replica is not None
+    ref_row = next((r for r in load_catalog().instances if r.name == req.measured_on), None)
+    if ref_row is None:
+        return req.measured_rps_per_replica
+    ref = evaluate(
+        ref_row, req.model_copy(update={"measured_on": None, "measured_rps_per_replica": None}), "on-demand", precision
+    )
+    return (
+        rps * req.measured_rps_per_replica / ref.rps_per_replica
+        if ref.rps_per_replica
+        else req.measured_rps_per_replica
+    )
+
+
+def solve(
+    cloud: str,
+    target: Target,
+    req: Requirements,
+    capacity: str = "on-demand",
+    floor: int = 1,
+    precision: str | None = None,
+) -> tuple[Candidate, list[Candidate]]:
+    """Evaluate every row; the cheapest feasible candidate at the peak (ties: fewer GPUs)."""
+    candidates = [evaluate(row, req, capacity, precision) for row in load_catalog().rows(cloud, target)]
+    feasible = [c for c in candidates if c.feasible]
+    if not feasible:
+        raise NoPlacementError(_closest(cloud, target, req, candidates, precision))
+
+    def peak_cost(c: Candidate) -> tuple[float, int]:
+        price = c.hourly_usd / c.replicas_needed
+        return (max(c.replicas_needed, floor) * price, c.gpus)
+
+    return min(feasible, key=peak_cost), candidates
+
+
+def _closest(cloud: str, target: Target, req: Requirements, candidates: list[Candidate], precision: str | None) -> str:
+    what = f"{cloud} {target} instance type"
+    sized = [c for c in candidates if c.tensor_parallel]
+    if sized:
+        best = min(sized, key=lambda c: c.latency_ms)
+        return (
+            f"no {what} meets p95 {req.p95_latency_ms:.0f} ms; the fastest is {best.instance_type}"
+            f" at {best.latency_ms:.0f} ms (raise the target, shorten context_tokens/output_tokens, or quantize)"
+        )
+    need = formulas.memory_needed_gib(req, 8, precision)
+    rows = [r for r in load_catalog().rows(cloud, target) if r.gpu is not None and r.gpu.vendor == "nvidia"]
+    largest = max(rows, key=lambda r: r.gpu_memory_gib)
+    return (
+        f"no {what} holds the {need:.0f} GiB one replica needs; the largest is {largest.name}"
+        f" with {largest.gpu_memory_gib:.0f} GiB (try precision int8 or int4, or a shorter context)"
+    )
+
+
+def auto(cloud: str, target: Target, req: Requirements, capacity: str, floor: int) -> Placement:
+    best, candidates = solve(cloud, target, req, capacity, floor)
+    row = load_catalog().find(cloud, best.instance_type, target)
+    assert row is not None
+    need = formulas.memory_needed_gib(req, best.tensor_parallel)
+    peak = max(best.replicas_needed, floor)
+    explanation = (
+        f"{req.params_billion or round(formulas.params_billion(req), 1)}B params at {req.precision}: "
+        f"{formulas.weights_gib(req):.1f} GiB weights + {formulas.kv_cache_gib(req):.1f} GiB KV cache "
+        f"({req.concurrency} x {req.context_tokens} tokens) -> {need:.1f} GiB per replica. "
+        f"{best.instance_type} ({row.gpus}x {best.gpu}, TP={best.tensor_parallel}) serves "
+        f"{best.rps_per_replica:.2f} req/s per replica at p95 {best.latency_ms:.0f} ms; "
+        f"peak {req.peak_rps:g} req/s x {PEAK_HEADROOM} headroom -> {best.replicas_needed} replicas; "
+        f"cheapest of {sum(c.feasible for c in candidates)} feasible of {len(candidates)} rows."
+    )
+    return Placement(
+        cloud,
+        target,
+        "auto",
+        row,
+        capacity,
+        floor,
+        peak,
+        need,
+        explanation,
+        tuple(candidates),
+        tuple(_alternatives(cloud, target, req, capacity, floor, best)),
+    )
+
+
+def _alternatives(
+    cloud: str, target: Target, req: Requirements, capacity: str, floor: int, best: Candidate
+) -> list[dict[str, object]]:
+    """The same model quantized, and spot against on-demand: what each would cost at the peak."""
+    base_monthly = max(best.replicas_needed, floor) * best.hourly_usd / best.replicas_needed * HOURS_PER_MONTH
+    options: list[tuple[str, str, str | None]] = []
+    order = list(formulas.BYTES_PER_PARAM)
+    for precision in ("int8", "int4"):
+        if order.index(precision) > order.index(req.precision):
+            options.append((f"precision {precision}", capacity, precision))
+    if target == "kubernetes":
+        other = "on-demand" if capacity == "spot" else "spot"
+        options.append((f"{other} capacity", other, None))
+    found: list[dict[str, object]] = []
+    for label, cap, precision in options:
+        try:
+            alt, _ = solve(cloud, target, req, cap, floor, precision)
+        except NoPlacementError as exc:
+            found.append({"option": label, "feasible": False, "reason": str(exc)})
+            continue
+        monthly = max(alt.replicas_needed, floor) * alt.hourly_usd / alt.replicas_needed * HOURS_PER_MONTH
+        note = (
+            "accuracy trade-off: quantization can cost quality; validate on your own evaluation set"
+            if precision
+            else "spot capacity can be reclaimed at two minutes' notice"
+            if cap == "spot"
+            else None
+        )
+        found.append(
+            {
+                "option": label,
+                "feasible": True,
+                "instance_type": alt.instance_type,
+                "replicas_needed": alt.replicas_needed,
+                "monthly_usd": round(monthly, 2),
+                "saving_monthly_usd": round(base_monthly - monthly, 2),
+                **({"note": note} if note else {}),
+            }
+        )
+    return found
+
+
+def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, capacity: str, floor: int) -> Placement:
+    """The cheapest row of the profile's capacity class; replica bounds from the profile."""
+    profile = load_profiles()[name]
+    neuron = bool(req and req.neuron)
+    rows = [
+        r
+        for r in load_catalog().rows(cloud, target)
+        if r.gpu is not None
+        and r.gpus <= profile.max_gpus
+        and r.gpu_memory_gib >= profile.min_gpu_memory_gib
+        and (r.gpu.vendor == "aws") == neuron
+        and (capacity == "on-demand" or r.spot_hourly_usd is not None)
+    ]
+    if not rows:
+        raise NoPlacementError(f"profile {name!r} has no {cloud} {target} instance type with {capacity} capacity")
+    row = min(
+        rows, key=lambda r: (float(r.spot_hourly_usd or r.hourly_usd) if capacity == "spot" else r.hourly_usd, r.gpus)
+    )
+    need = formulas.memory_needed_gib(req, row.gpus) if req else None
+    if need is not None and need > row.gpu_memory_gib:
+        raise NoPlacementError(
+            f"profile {name!r} gives {row.gpu_memory_gib:.0f} GiB ({row.name}); the model needs"
+            f" {need:.0f} GiB: choose a larger profile or 'auto'"
+        )
+    low = max(profile.min_replicas, floor)
+    explanation = (
+        f"profile {name!r} ({profile.description}): cheapest {cloud} {target} row with >= "
+        f"{profile.min_gpu_memory_gib:g} GiB on <= {profile.max_gpus} GPUs is {row.name}"
+        f" ({row.gpus}x {row.gpu.name if row.gpu else 'cpu'}); replicas {low}-{max(low, profile.max_replicas)}."
+    )
+    return Placement(cloud, target, name, row, capacity, low, max(low, profile.max_replicas), need, explanation)

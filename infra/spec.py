@@ -1,0 +1,351 @@
+"""The stack spec: the validated, cloud-neutral description of what a stack serves.
+
+It is read from the stack's `ml-serving:*` config keys exactly as the Pulumi CLI hands them to
+the program (strings; structured values JSON-encoded). Every problem is reported at once, one
+line each, naming the key path, the value and what is expected. No Pulumi import here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from infra.environments import ENVIRONMENTS
+from infra.errors import SpecError
+
+NAMESPACE = "ml-serving"
+
+Name = Annotated[str, Field(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
+Precision = Literal["fp32", "bf16", "fp16", "int8", "int4"]
+
+
+@cache
+def cloud_facts() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((Path(__file__).parent / "clouds.yaml").read_text())
+
+
+@cache
+def profile_names() -> tuple[str, ...]:
+    from infra.sizing.catalog import load_profiles
+
+    return tuple(load_profiles())
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo must never be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Network(_Strict):
+    """Create a VPC/VNet (`cidr`), or use an existing one (`vpc_id` + `subnet_ids`)."""
+
+    cidr: str | None = None
+    zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
+    vpc_id: str | None = None
+    subnet_ids: list[str] | None = Field(default=None, min_length=2)
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            net = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 CIDR block such as '10.20.0.0/16'") from None
+        if not net.is_private or not 16 <= net.prefixlen <= 22:
+            raise ValueError(f"{value!r} must be a private range from /16 to /22")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Network:
+        existing = self.vpc_id is not None or self.subnet_ids is not None
+        if existing and (self.cidr is not None or self.zones is not None):
+            raise ValueError("give either cidr/zones (create a network) or vpc_id/subnet_ids (use one), not both")
+        if existing and (self.vpc_id is None or self.subnet_ids is None):
+            raise ValueError("an existing network needs both vpc_id and subnet_ids")
+        return self
+
+    @property
+    def create(self) -> bool:
+        return self.vpc_id is None
+
+
+class Registry(_Strict):
+    name: Name = "serving"
+    keep_images: int = Field(default=30, ge=1, le=1000, description="lifecycle: how many images to keep")
+
+
+class SystemPool(_Strict):
+    instance_type: str | None = None
+    min_nodes: int = Field(default=2, ge=1, le=10)
+    max_nodes: int = Field(default=3, ge=1, le=20)
+
+
+class Cluster(_Strict):
+    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
+    system_pool: SystemPool = SystemPool()
+
+
+class Model(_Strict):
+    """One model version behind an endpoint."""
+
+    name: Name
+    image: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(:\d+)?/[^\s]+$")
+    image_tag: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    artifact: str = Field(min_length=1)
+    weight: int = Field(default=100, ge=0, le=100)
+    shadow: bool = False
+
+    @model_validator(mode="after")
+    def _one_image(self) -> Model:
+        if (self.image is None) == (self.image_tag is None):
+            raise ValueError(
+                "give exactly one of image (a full reference) or image_tag (a tag in this stack's registry)"
+            )
+        return self
+
+
+class Requirements(_Strict):
+    """What the endpoint must deliver; `auto` sizing derives capacity from these."""
+
+    peak_rps: float = Field(gt=0, le=100_000)
+    p95_latency_ms: float = Field(gt=0, le=600_000)
+    params_billion: float | None = Field(default=None, gt=0, le=2_000)
+    weights_gb: float | None = Field(default=None, gt=0, le=4_000)
+    precision: Precision = "fp16"
+    model_type: Literal["llm", "encoder"] = "llm"
+    context_tokens: int = Field(default=4096, ge=1, le=1_048_576)
+    output_tokens: int = Field(default=256, ge=1, le=65_536)
+    concurrency: int = Field(default=8, ge=1, le=4096)
+    layers: int | None = Field(default=None, ge=1, le=1000)
+    kv_heads: int | None = Field(default=None, ge=1, le=1024)
+    head_dim: int | None = Field(default=None, ge=1, le=1024)
+    neuron: bool = Field(default=False, description="the image is compiled for AWS Inferentia (Neuron)")
+    measured_rps_per_replica: float | None = Field(default=None, gt=0)
+    measured_on: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Requirements:
+        if (self.params_billion is None) == (self.weights_gb is None):
+            raise ValueError("give exactly one of params_billion or weights_gb")
+        kv = (self.layers, self.kv_heads, self.head_dim)
+        if any(v is not None for v in kv) and any(v is None for v in kv):
+            raise ValueError("layers, kv_heads and head_dim go together: give all three or none")
+        if self.output_tokens >= self.context_tokens and self.model_type == "llm":
+            raise ValueError(
+                f"output_tokens {self.output_tokens} must be less than context_tokens {self.context_tokens}"
+            )
+        if self.measured_on is not None and self.measured_rps_per_replica is None:
+            raise ValueError("measured_on needs measured_rps_per_replica")
+        return self
+
+
+class Sizing(_Strict):
+    profile: str
+    requirements: Requirements | None = None
+    capacity: Literal["on-demand", "spot"] = "on-demand"
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        names = ("auto", *profile_names())
+        if value not in names:
+            raise ValueError(f"{value!r} is not a sizing profile; expected one of {', '.join(names)}")
+        return value
+
+    @model_validator(mode="after")
+    def _auto_needs_requirements(self) -> Sizing:
+        if self.profile == "auto" and self.requirements is None:
+            raise ValueError("profile 'auto' needs requirements (peak_rps, p95_latency_ms, params_billion, ...)")
+        return self
+
+
+class Rollout(_Strict):
+    strategy: Literal["canary", "linear", "all-at-once"] | None = None
+    step_percent: int = Field(default=10, ge=1, le=50)
+    wait_minutes: int = Field(default=10, ge=1, le=60)
+
+
+class Autoscaling(_Strict):
+    min_replicas: int | None = Field(default=None, ge=0, le=100)
+    max_replicas: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.min_replicas is not None and self.max_replicas is not None and self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} is above max_replicas {self.max_replicas}")
+        return self
+
+
+class Endpoint(_Strict):
+    name: Name
+    serving: Literal["managed", "kubernetes"] = "managed"
+    models: list[Model] = Field(min_length=1, max_length=10)
+    sizing: Sizing
+    rollout: Rollout = Rollout()
+    autoscaling: Autoscaling = Autoscaling()
+
+    @field_validator("sizing", mode="before")
+    @classmethod
+    def _profile_shorthand(cls, value: Any) -> Any:
+        # `sizing: small` is short for `sizing: {profile: small}`.
+        return {"profile": value} if isinstance(value, str) else value
+
+    @field_validator("models")
+    @classmethod
+    def _traffic(cls, models: list[Model]) -> list[Model]:
+        names = [m.name for m in models]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"model names must be unique; {', '.join(dupes)} repeats")
+        live = [m for m in models if not m.shadow]
+        if not live:
+            raise ValueError("at least one model must take live traffic (shadow: false)")
+        if len(models) - len(live) > 1:
+            raise ValueError("at most one shadow model per endpoint")
+        total = sum(m.weight for m in live)
+        if total != 100:
+            raise ValueError(f"traffic weights sum to {total}, they must sum to 100")
+        return models
+
+
+class Spec(_Strict):
+    cloud: Literal["aws", "gcp", "azure"]
+    environment: Literal["dev", "staging", "prod"]
+    region: str
+    network: Network = Network()
+    registry: Registry = Registry()
+    cluster: Cluster | None = None
+    endpoints: list[Endpoint] = Field(default_factory=list, max_length=20)
+    budget_monthly_usd: float | None = Field(default=None, gt=0)
+    tags: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")], Annotated[str, Field(max_length=63)]] = {}
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Spec:
+        problems: list[str] = []
+        facts = cloud_facts()[self.cloud]
+        if not re.match(facts["region_pattern"], self.region):
+            problems.append(
+                f"region: {self.region!r} is not a {self.cloud} region name such as {facts['region_example']!r}"
+            )
+        names = [e.name for e in self.endpoints]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"endpoints: endpoint name {name!r} repeats; names must be unique")
+        env = ENVIRONMENTS[self.environment]
+        for i, ep in enumerate(self.endpoints):
+            at = f"endpoints[{i}]"
+            if ep.rollout.strategy is not None and ep.rollout.strategy not in env.allowed_rollouts:
+                problems.append(
+                    f"{at}.rollout.strategy: {ep.rollout.strategy!r} is not allowed in {self.environment};"
+                    f" expected one of {', '.join(env.allowed_rollouts)}"
+                )
+            low = ep.autoscaling.min_replicas
+            if low is not None and low < env.min_replicas:
+                problems.append(
+                    f"{at}.autoscaling.min_replicas: {low} is below the {self.environment} floor of {env.min_replicas}"
+                )
+            if ep.sizing.capacity == "spot" and ep.serving == "managed":
+                problems.append(f"{at}.sizing.capacity: 'spot' needs serving: kubernetes (managed endpoints have none)")
+            for j, model in enumerate(ep.models):
+                scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else None
+                if scheme is not None and scheme not in facts["artifact_schemes"]:
+                    problems.append(
+                        f"{at}.models[{j}].artifact: {model.artifact!r} is not a {self.cloud} artifact URI;"
+                        f" expected {' or '.join(s + '://...' for s in facts['artifact_schemes'])}"
+                        " or a key in this stack's model store"
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def config_to_input(config: Mapping[str, str]) -> dict[str, Any]:
+    """The `ml-serving:*` keys of a Pulumi config map, decoded as `pulumi.Config.get_object` would."""
+    data: dict[str, Any] = {}
+    for key, raw in config.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        try:
+            data[name] = json.loads(raw)
+        except (TypeError, ValueError):
+            data[name] = raw  # a plain string value
+    return data
+
+
+def load_spec(config: Mapping[str, str]) -> Spec:
+    """Validate a whole stack's config; raise SpecError listing every problem."""
+    try:
+        return Spec.model_validate(config_to_input(config))
+    except ValidationError as exc:
+        raise SpecError(_error_lines(exc)) from None
+
+
+def _error_lines(exc: ValidationError) -> list[str]:
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        path = _key_path(err["loc"])
+        if err["type"] == "value_error":
+            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+            for part in message.splitlines():
+                # Cross-checks on the whole spec carry their own relative key path.
+                lines.append(f"{NAMESPACE}:{part}" if not err["loc"] else f"{path}: {part}")
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"{path}: unknown key{_suggestion(err['loc'])}")
+        elif err["type"] == "missing":
+            lines.append(f"{path}: missing; this key is required")
+        else:
+            expected = err["msg"].replace("Input should be", "expected").replace("String should", "expected to")
+            lines.append(f"{path}: {_short(err['input'])} is invalid; {expected}")
+    return lines
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = NAMESPACE + ":"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if i else "") + part
+    return path
+
+
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    """`; did you mean 'models'?` for a misspelt key, from the fields of the model it sits in."""
+    model: type[BaseModel] | None = Spec
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = _model_of(field.annotation) if field else None
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    if close:
+        return f" {str(loc[-1])!r}; did you mean {close[0]!r}?"
+    return f" {str(loc[-1])!r}; expected one of {', '.join(model.model_fields)}"
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found:
+            return found
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,42 @@
+"""Rules for ECR repositories."""
+
+from __future__ import annotations
+
+from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+
+REPOSITORY = "aws:ecr/repository:Repository"
+
+
+@resource_rule(
+    "aws-ecr-immutable-tags",
+    REPOSITORY,
+    "Immutable tags: a tag an endpoint runs can never be re-pointed at other code.",
+)
+def ecr_immutable_tags(props):
+    mutability = get(props, "imageTagMutability", default="MUTABLE")
+    if mutability != "IMMUTABLE":
+        yield f"imageTagMutability must be IMMUTABLE (got {mutability!r})"
+
+
+@resource_rule(
+    "aws-ecr-scan-on-push",
+    REPOSITORY,
+    "Every pushed image is scanned for known vulnerabilities before it can be served.",
+)
+def ecr_scan_on_push(props):
+    if get(props, "imageScanningConfiguration", "scanOnPush") is not True:
+        yield "imageScanningConfiguration.scanOnPush must be true"
+
+
+@resource_rule(
+    "aws-ecr-customer-managed-key",
+    REPOSITORY,
+    "Images are encrypted with the stack's customer-managed KMS key, not an AWS-owned key.",
+)
+def ecr_customer_managed_key(props):
+    config = get(props, "encryptionConfigurations", 0, default={})
+    if config is UNKNOWN or get(config, "encryptionType") != "KMS":
+        yield "encryptionConfigurations[0].encryptionType must be KMS"
+    elif get(config, "kmsKey") is None:
+        # The key's ARN is unknown at preview; its presence is what this rule needs.
+        yield "encryptionConfigurations[0].kmsKey must name a customer-managed key"

@@ -1,0 +1,28 @@
+"""Stack-level rules that join across resources."""
+
+from __future__ import annotations
+
+from ml_serving_policy.rules import UNKNOWN, get, stack_rule
+
+COST_ESTIMATE = "ml-serving:index:CostEstimate"
+
+
+@stack_rule(
+    "stack-cost-within-budget",
+    "The stack's estimated monthly cost at maximum replicas stays within budget_monthly_usd.",
+)
+def cost_within_budget(resources):
+    for resource in resources:
+        if resource.resource_type != COST_ESTIMATE:
+            continue
+        budget = get(resource.props, "budgetMonthlyUsd")
+        estimate = get(resource.props, "monthlyUsdMax")
+        if budget is None:
+            continue
+        if estimate is UNKNOWN or budget is UNKNOWN:
+            yield "the cost estimate and budget must be known at preview"
+        elif estimate > budget:
+            yield (
+                f"estimated ${estimate:,.2f}/month at maximum replicas exceeds the budget of"
+                f" ${budget:,.2f}/month (budget_monthly_usd)"
+            )
