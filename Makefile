@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
 	$(VENV)/bin/check-jsonschema --schemafile schemas/pulumi-project.json Pulumi.yaml
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --durations=5
 
 bench: $(STAMP)
 	$(PY) bench/preview_time.py

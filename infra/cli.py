@@ -34,6 +34,8 @@ def _preview(args: argparse.Namespace, console: Console) -> int:
     document = preview(args.stack)
     if args.json:
         print(json.dumps(document, indent=2, default=str))
+    elif document["error"]:
+        print(document["error"], file=sys.stderr)
     else:
         render(document, console)
     return exit_status(document)

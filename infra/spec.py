@@ -315,8 +315,10 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     for i, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif re.fullmatch(r"[A-Za-z_][\w-]*", part):
             path += ("." if i else "") + part
+        else:  # a key no schema has: quoted, so the path stays readable
+            path += f"[{part!r}]"
     return path
 
 

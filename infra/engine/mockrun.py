@@ -15,8 +15,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -65,13 +64,19 @@ class CapturingMonitor(mocks.MockMonitor):
 
 
 def run(stack: str) -> dict[str, Any]:
-    """Preview one stack in this process; return resources, outputs and the error, if any."""
+    """Preview one stack file in this process; return resources, outputs and the error, if any."""
     try:
         config = read_config(stack)
     except SpecError as exc:
         return {"stack": stack, "resources": [], "outputs": {}, "error": str(exc)}
+    return run_config(stack, config)
+
+
+def run_config(stack: str, config: dict[str, str]) -> dict[str, Any]:
+    """Run the program once with `config` as the CLI would pass it, under a fresh mock monitor."""
     mock = PreviewMocks()
     monitor = CapturingMonitor(mock)
+    settings.reset_options(project=PROJECT, stack=stack, preview=True)
     mocks.set_mocks(mock, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     pulumi.runtime.set_all_config(config, [])
     error = None
@@ -87,7 +92,7 @@ def _run_main() -> None:
 
 
 def _stack_outputs() -> dict[str, Any]:
-    root = get_root_resource()
+    root = settings.get_root_resource()
     exported = getattr(root, "outputs", {}) or {}
     return {name: _sync_await(_resolve(value)) for name, value in exported.items()}
 

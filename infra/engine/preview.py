@@ -66,9 +66,6 @@ def exit_status(document: dict[str, Any]) -> int:
 
 
 def render(document: dict[str, Any], console: Console) -> None:
-    if document["error"]:
-        console.print(document["error"], markup=False, highlight=False)
-        return
     console.print(_tree(document))
     _print_violations(document, console)
     _print_cost(document, console)

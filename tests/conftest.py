@@ -1,0 +1,42 @@
+"""Shared fixtures: stack configs as the CLI passes them, and previews of the shipped stacks."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from infra.engine.preview import preview
+from infra.engine.stackfile import read_config, stack_names
+
+
+@cache
+def preview_of(stack: str) -> dict[str, Any]:
+    """One offline preview per stack and test process (the program runs in a subprocess)."""
+    return preview(stack)
+
+
+@pytest.fixture
+def dev_config() -> dict[str, str]:
+    return read_config("aws-dev")
+
+
+def with_keys(config: dict[str, str], **changes: Any) -> dict[str, str]:
+    """A copy of `config` with `ml-serving:<key>` set (JSON-encoded like the CLI) or removed (None)."""
+    updated = dict(config)
+    for key, value in changes.items():
+        full = f"ml-serving:{key}"
+        if value is None:
+            updated.pop(full, None)
+        else:
+            updated[full] = value if isinstance(value, str) else json.dumps(value)
+    return updated
+
+
+def endpoints(config: dict[str, str]) -> list[dict[str, Any]]:
+    return json.loads(config["ml-serving:endpoints"])
+
+
+STACKS = stack_names()
