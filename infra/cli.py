@@ -17,11 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("preview", help="offline preview of a stack, with policy results")
     p.add_argument("stack", help="stack name, e.g. aws-dev (stacks/Pulumi.<stack>.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of the tree")
+    _add_size_parser(commands)
     args = parser.parse_args(argv)
-    console = Console()
+    # Piped output (CI logs, files) gets a wide console rather than rich's 80-column default.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     try:
         if args.command == "preview":
             return _preview(args, console)
+        if args.command == "size":
+            return _size(args, console)
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -39,3 +43,31 @@ def _preview(args: argparse.Namespace, console: Console) -> int:
     else:
         render(document, console)
     return exit_status(document)
+
+
+def _add_size_parser(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("size", help="the cheapest placement for a workload, with every candidate")
+    p.add_argument("--cloud", required=True, choices=["aws", "gcp", "azure"])
+    p.add_argument("--serving", default="managed", choices=["managed", "kubernetes"])
+    p.add_argument("--environment", default="prod", choices=["dev", "staging", "prod"])
+    p.add_argument("--capacity", default="on-demand", choices=["on-demand", "spot"])
+    for flag in ("params-billion", "weights-gb", "peak-rps", "p95-latency-ms", "measured-rps-per-replica"):
+        p.add_argument(f"--{flag}", type=float)
+    for flag in ("context-tokens", "output-tokens", "concurrency", "layers", "kv-heads", "head-dim"):
+        p.add_argument(f"--{flag}", type=int)
+    p.add_argument("--precision", default="fp16", choices=["fp32", "bf16", "fp16", "int8", "int4"])
+    p.add_argument("--model-type", default="llm", choices=["llm", "encoder"])
+    p.add_argument("--measured-on", help="the instance type the measured figure comes from")
+    p.add_argument("--neuron", action="store_true", help="the image is compiled for AWS Inferentia")
+    p.add_argument("--json", action="store_true", help="one JSON document instead of tables")
+
+
+def _size(args: argparse.Namespace, console: Console) -> int:
+    from infra.sizing.report import render_report, size_report
+
+    report = size_report(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        render_report(report, console)
+    return 0

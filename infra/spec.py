@@ -11,7 +11,7 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -288,13 +288,15 @@ def load_spec(config: Mapping[str, str]) -> Spec:
     try:
         return Spec.model_validate(config_to_input(config))
     except ValidationError as exc:
-        raise SpecError(_error_lines(exc)) from None
+        raise SpecError(error_lines(exc)) from None
 
 
-def _error_lines(exc: ValidationError) -> list[str]:
+def error_lines(exc: ValidationError, key_path: Callable[[tuple[int | str, ...]], str] | None = None) -> list[str]:
+    """One line per pydantic error: key path (stack-file form unless given), value, expectation."""
+    key_path = key_path or _key_path
     lines: list[str] = []
     for err in exc.errors(include_url=False):
-        path = _key_path(err["loc"])
+        path = key_path(err["loc"])
         if err["type"] == "value_error":
             message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
             for part in message.splitlines():

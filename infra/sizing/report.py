@@ -1,0 +1,103 @@
+"""`python -m infra size`: one workload's placement as a document and as tables."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from infra.environments import ENVIRONMENTS
+from infra.errors import SpecError
+from infra.sizing import solver
+from infra.spec import Requirements, cloud_facts, error_lines
+
+FIELDS = [name for name in Requirements.model_fields if name != "neuron"]
+
+
+def requirements_from(args: argparse.Namespace) -> Requirements:
+    values: dict[str, Any] = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
+    values["neuron"] = args.neuron
+    try:
+        return Requirements.model_validate(values)
+    except ValidationError as exc:
+        raise SpecError(error_lines(exc, lambda loc: "--" + "-".join(str(p) for p in loc).replace("_", "-"))) from None
+
+
+def size_report(args: argparse.Namespace) -> dict[str, Any]:
+    req = requirements_from(args)
+    floor = solver.floor_replicas(
+        ENVIRONMENTS[args.environment].min_replicas, cloud_facts()[args.cloud]["scale_to_zero"][args.serving]
+    )
+    try:
+        placement = solver.auto(args.cloud, args.serving, req, args.capacity, floor)
+    except solver.NoPlacementError as exc:
+        raise SpecError(f"size: {exc}") from None
+    chosen = next(c for c in placement.candidates if c.instance_type == placement.row.name)
+    return {
+        "cloud": args.cloud,
+        "serving": args.serving,
+        "environment": args.environment,
+        "price_region": placement.row.cloud and solver.load_catalog().price_regions[args.cloud],
+        "capacity": placement.capacity,
+        "instance_type": placement.row.name,
+        "gpu": chosen.gpu,
+        "gpus_per_replica": placement.row.gpus,
+        "tensor_parallel": chosen.tensor_parallel,
+        "model_copies_per_replica": chosen.copies_per_instance,
+        "replicas": {"min": placement.min_replicas, "max": placement.max_replicas},
+        "rps_per_replica": round(chosen.rps_per_replica, 3),
+        "latency_ms": round(chosen.latency_ms, 1),
+        "memory_needed_gib": round(placement.memory_needed_gib or 0.0, 2),
+        "hourly_usd": round(placement.hourly_usd(placement.max_replicas), 4),
+        "monthly_usd": round(placement.hourly_usd(placement.max_replicas) * solver.HOURS_PER_MONTH, 2),
+        "hourly_usd_min": round(placement.hourly_usd(placement.min_replicas), 4),
+        "monthly_usd_min": round(placement.hourly_usd(placement.min_replicas) * solver.HOURS_PER_MONTH, 2),
+        "explanation": placement.explanation,
+        "alternatives": list(placement.alternatives),
+        "candidates": [c.as_dict() for c in placement.candidates],
+    }
+
+
+def render_report(report: dict[str, Any], console: Console) -> None:
+    console.print(
+        f"[bold]{report['instance_type']}[/bold] x {report['replicas']['min']}-{report['replicas']['max']} replicas"
+        f" ({report['gpus_per_replica']}x {report['gpu']}): ${report['hourly_usd']:,.2f}/h,"
+        f" ${report['monthly_usd']:,.2f}/month at peak ({report['price_region']}, {report['capacity']})",
+        highlight=False,
+    )
+    console.print(report["explanation"], highlight=False)
+    table = Table(title="Candidates (cheapest feasible first)", title_justify="left")
+    for column in ("instance type", "GPUs", "feasible", "replicas", "$/h at peak", "req/s each", "p95 ms", "why not"):
+        table.add_column(column)
+    ordered = sorted(report["candidates"], key=lambda c: (not c["feasible"], c["hourly_usd"]))
+    for c in ordered:
+        table.add_row(
+            c["instance_type"],
+            f"{c['gpus']}x {c['gpu']}",
+            "yes" if c["feasible"] else "no",
+            str(c["replicas_needed"] or ""),
+            f"{c['hourly_usd']:,.2f}" if c["feasible"] else "",
+            f"{c['rps_per_replica']:.2f}" if c["feasible"] else "",
+            f"{c['latency_ms']:.0f}" if c["latency_ms"] else "",
+            c.get("reason", ""),
+        )
+    console.print(table)
+    alternatives = Table(title="Alternatives", title_justify="left")
+    for column in ("option", "instance type", "replicas", "$/month", "saving/month", "note"):
+        alternatives.add_column(column)
+    for a in report["alternatives"]:
+        if a["feasible"]:
+            alternatives.add_row(
+                a["option"],
+                a["instance_type"],
+                str(a["replicas_needed"]),
+                f"{a['monthly_usd']:,.2f}",
+                f"{a['saving_monthly_usd']:,.2f}",
+                a.get("note", ""),
+            )
+        else:
+            alternatives.add_row(a["option"], "", "", "", "", a["reason"])
+    console.print(alternatives)

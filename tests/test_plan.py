@@ -1,0 +1,99 @@
+"""The plan: environment defaults, replica bounds, traffic, rollout, cost; plain functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.engine.stackfile import read_config
+from infra.errors import SpecError
+from infra.plan import build_plan
+from infra.sizing.catalog import load_catalog
+from infra.spec import load_spec
+from tests.conftest import endpoints, with_keys
+
+
+def plan_of(config: dict[str, str]):
+    return build_plan(load_spec(config), "test")
+
+
+def test_prod_defaults_two_replicas_canary_protection_and_capture() -> None:
+    plan = plan_of(read_config("aws-prod"))
+    assert plan.protect and plan.data_capture
+    for endpoint in plan.endpoints:
+        assert endpoint.min_replicas >= 2 and endpoint.initial_replicas >= 2
+        assert endpoint.rollout.strategy == "canary"
+        assert endpoint.error_rate_alarm_percent == 1.0
+
+
+def test_dev_rolls_out_at_once_and_scales_to_zero_only_where_the_service_can(dev_config) -> None:
+    eps = endpoints(dev_config)
+    eps.append({**eps[0], "name": "chat-k8s", "serving": "kubernetes"})
+    plan = plan_of(with_keys(dev_config, endpoints=eps))
+    by_name = {e.name: e for e in plan.endpoints}
+    assert not plan.protect and not plan.data_capture
+    assert by_name["chat"].rollout.strategy == "all-at-once"
+    assert by_name["chat"].min_replicas == 1  # SageMaker variants keep one instance
+    assert by_name["chat-k8s"].min_replicas == 0  # EKS node groups scale to zero
+    assert by_name["chat-k8s"].initial_replicas == 1
+    assert plan.cluster is not None and [p.name for p in plan.cluster.gpu_pools] == ["gpu-chat-k8s"]
+
+
+def test_no_cluster_without_kubernetes_endpoints_or_cluster_key(dev_config) -> None:
+    assert plan_of(dev_config).cluster is None
+    cluster = plan_of(with_keys(dev_config, cluster={"kubernetes_version": "1.32"})).cluster
+    assert cluster is not None and cluster.kubernetes_version == "1.32" and cluster.gpu_pools == ()
+    assert cluster.system_pool.instance_type == "m7i.large"
+
+
+def test_traffic_split_and_shadow_pass_through_to_the_plan() -> None:
+    chat = next(e for e in plan_of(read_config("aws-prod")).endpoints if e.name == "chat")
+    assert [(m.name, m.weight, m.shadow) for m in chat.models] == [
+        ("llama3-8b-v1", 90, False),
+        ("llama3-8b-v2", 10, False),
+        ("llama3-8b-v3", 20, True),
+    ]
+    assert chat.rollout.wait_seconds == 15 * 60 and chat.rollout.step_percent == 10
+    assert chat.latency_alarm_ms == 10000
+
+
+def test_autoscaling_overrides_are_checked_against_the_peak(dev_config) -> None:
+    eps = endpoints(dev_config)
+    eps[0]["autoscaling"] = {"max_replicas": 1}
+    eps[0]["sizing"]["requirements"]["peak_rps"] = 50
+    with pytest.raises(SpecError) as caught:
+        plan_of(with_keys(dev_config, endpoints=eps))
+    assert caught.value.lines[0].startswith("ml-serving:endpoints[0].autoscaling: max_replicas 1 carries")
+    assert "below peak_rps 50" in caught.value.lines[0]
+
+
+def test_an_impossible_workload_is_a_sizing_error_naming_the_closest_option(dev_config) -> None:
+    eps = endpoints(dev_config)
+    eps[0]["sizing"]["requirements"]["p95_latency_ms"] = 100
+    with pytest.raises(SpecError) as caught:
+        plan_of(with_keys(dev_config, endpoints=eps))
+    assert caught.value.lines == [caught.value.lines[0]]
+    assert caught.value.lines[0].startswith(
+        "ml-serving:endpoints[0].sizing: no aws managed instance type meets p95 100 ms"
+    )
+
+
+def test_stack_cost_is_the_sum_of_endpoint_costs_at_min_and_max() -> None:
+    plan = plan_of(read_config("aws-prod"))
+    assert plan.cost.hourly_max == pytest.approx(sum(e.cost.hourly_max for e in plan.endpoints))
+    for endpoint in plan.endpoints:
+        assert endpoint.cost.hourly_min <= endpoint.cost.hourly_max
+        assert endpoint.cost.monthly_max == pytest.approx(endpoint.cost.hourly_max * 730, abs=0.01)
+
+
+def test_named_profile_and_auto_both_drive_instance_type_and_bounds() -> None:
+    plan = plan_of(read_config("aws-prod"))
+    by_name = {e.name: e for e in plan.endpoints}
+    small = [
+        r
+        for r in load_catalog().rows("aws", "managed")
+        if r.gpu and r.gpu.vendor == "nvidia" and r.gpus == 1 and r.gpu_memory_gib >= 21
+    ]
+    assert by_name["intent"].instance_type == min(small, key=lambda r: r.hourly_usd).name
+    assert (by_name["intent"].min_replicas, by_name["intent"].max_replicas) == (2, 3)
+    assert by_name["chat"].instance_type.startswith("ml.")
+    assert by_name["chat"].max_replicas > by_name["chat"].min_replicas
