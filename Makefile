@@ -25,5 +25,5 @@ test: $(STAMP)
 	$(VENV)/bin/pytest -n 2 --durations=5
 
 bench: $(STAMP)
-	$(PY) bench/preview_time.py
-	$(PY) bench/sizing.py
+	$(PY) -m bench.preview_time
+	$(PY) -m bench.sizing

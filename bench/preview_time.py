@@ -1,6 +1,6 @@
 """Wall time of `python -m infra preview STACK` (the whole offline preview, policy pack included).
 
-Usage: python bench/preview_time.py [STACK ...] [--runs N]. Prints min / median / max seconds.
+Usage: python -m bench.preview_time [STACK ...] [--runs N]. Prints min / median / max seconds.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Sizing benchmark: solve time per endpoint, and what `auto` saves over a hand-picked profile.
+"""Sizing benchmark (`python -m bench.sizing`): solve time per endpoint, and the saving of `auto`
+over a hand-picked profile.
 
 The hand-picked profile is what a user without the solver would choose: the smallest profile
 whose capacity class holds the model, with as many replicas as that type needs to carry the peak
@@ -10,18 +11,20 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infra.sizing import solver
+from infra.sizing.catalog import load_catalog, load_profiles
+from infra.spec import Requirements
 
-from infra.sizing import solver  # noqa: E402
-from infra.sizing.catalog import load_catalog, load_profiles  # noqa: E402
-from infra.spec import Requirements  # noqa: E402
-
-MODELS = [(0.3, "encoder", 512, 1), (1.5, "llm", 2048, 128), (8.0, "llm", 4096, 256), (13.0, "llm", 4096, 256),
-          (34.0, "llm", 4096, 256), (70.0, "llm", 8192, 256)]
+MODELS = [
+    (0.3, "encoder", 512, 1),
+    (1.5, "llm", 2048, 128),
+    (8.0, "llm", 4096, 256),
+    (13.0, "llm", 4096, 256),
+    (34.0, "llm", 4096, 256),
+    (70.0, "llm", 8192, 256),
+]
 RPS = [1, 10, 50]
 LATENCY_MS = [500, 3000, 15000, 40000]
 PRECISIONS = ["fp16", "int8"]
@@ -47,8 +50,15 @@ def main() -> None:
     for (params, kind, context, output), rps, latency, precision, (cloud, target) in itertools.product(
         MODELS, RPS, LATENCY_MS, PRECISIONS, PLACES
     ):
-        req = Requirements(peak_rps=rps, p95_latency_ms=latency, params_billion=params, model_type=kind,
-                           context_tokens=context, output_tokens=output, precision=precision)
+        req = Requirements(
+            peak_rps=rps,
+            p95_latency_ms=latency,
+            params_billion=params,
+            model_type=kind,
+            context_tokens=context,
+            output_tokens=output,
+            precision=precision,
+        )
         start = time.perf_counter()
         try:
             placement = solver.auto(cloud, target, req, "on-demand", 2)
@@ -66,15 +76,21 @@ def main() -> None:
             savings.append((manual - auto_monthly, (manual - auto_monthly) / manual))
     ms = sorted(t * 1000 for t in times)
     print(f"workloads: {len(times)} ({solved} placed, {unsolvable} infeasible on their cloud/target)")
-    print(f"solve time per endpoint (auto, with alternatives): mean {statistics.mean(ms):.2f} ms,"
-          f" median {statistics.median(ms):.2f} ms, p95 {ms[int(0.95 * len(ms)) - 1]:.2f} ms, max {ms[-1]:.2f} ms")
+    print(
+        f"solve time per endpoint (auto, with alternatives): mean {statistics.mean(ms):.2f} ms,"
+        f" median {statistics.median(ms):.2f} ms, p95 {ms[int(0.95 * len(ms)) - 1]:.2f} ms, max {ms[-1]:.2f} ms"
+    )
     dollars = [s[0] for s in savings]
     share = [s[1] * 100 for s in savings]
     print(f"auto vs hand-picked profile over {len(savings)} workloads ({no_profile} had no profile that meets them):")
-    print(f"  cheaper in {sum(d > 0.01 for d in dollars)}, equal in {sum(abs(d) <= 0.01 for d in dollars)},"
-          f" costlier in {sum(d < -0.01 for d in dollars)}")
-    print(f"  saving per endpoint: median {statistics.median(share):.1f}%, mean {statistics.mean(share):.1f}%,"
-          f" median ${statistics.median(dollars):,.0f}/month, total ${sum(dollars):,.0f}/month")
+    print(
+        f"  cheaper in {sum(d > 0.01 for d in dollars)}, equal in {sum(abs(d) <= 0.01 for d in dollars)},"
+        f" costlier in {sum(d < -0.01 for d in dollars)}"
+    )
+    print(
+        f"  saving per endpoint: median {statistics.median(share):.1f}%, mean {statistics.mean(share):.1f}%,"
+        f" median ${statistics.median(dollars):,.0f}/month, total ${sum(dollars):,.0f}/month"
+    )
 
 
 if __name__ == "__main__":
