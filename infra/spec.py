@@ -256,6 +256,12 @@ class Spec(_Strict):
                 )
             if ep.sizing.capacity == "spot" and ep.serving == "managed":
                 problems.append(f"{at}.sizing.capacity: 'spot' needs serving: kubernetes (managed endpoints have none)")
+            live = [m for m in ep.models if not m.shadow]
+            if facts["shadow_needs_one_live_model"] and len(live) > 1 and len(live) < len(ep.models):
+                problems.append(
+                    f"{at}.models: a shadow model on {self.cloud} needs exactly one live model"
+                    f" (its shadow copies that model's traffic); {ep.name!r} has {len(live)}"
+                )
             for j, model in enumerate(ep.models):
                 scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else None
                 if scheme is not None and scheme not in facts["artifact_schemes"]:

@@ -46,12 +46,16 @@ def test_no_cluster_without_kubernetes_endpoints_or_cluster_key(dev_config) -> N
 
 
 def test_traffic_split_and_shadow_pass_through_to_the_plan() -> None:
-    chat = next(e for e in plan_of(read_config("aws-prod")).endpoints if e.name == "chat")
-    assert [(m.name, m.weight, m.shadow) for m in chat.models] == [
+    by_name = {e.name: e for e in plan_of(read_config("aws-prod")).endpoints}
+    assert [(m.name, m.weight, m.shadow) for m in by_name["chat"].models] == [
         ("llama3-8b-v1", 90, False),
         ("llama3-8b-v2", 10, False),
-        ("llama3-8b-v3", 20, True),
     ]
+    assert [(m.name, m.weight, m.shadow) for m in by_name["intent"].models] == [
+        ("deberta-intent-v3", 100, False),
+        ("deberta-intent-v4", 20, True),
+    ]
+    chat = by_name["chat"]
     assert chat.rollout.wait_seconds == 15 * 60 and chat.rollout.step_percent == 10
     assert chat.latency_alarm_ms == 10000
 

@@ -113,6 +113,21 @@ INVALID = {
         lambda c: with_keys(c, endpoints="chat"),
         "ml-serving:endpoints: 'chat' is invalid; expected a valid list",
     ),
+    "shadow beside two live models on aws": (
+        lambda c: _endpoint_change(
+            c,
+            lambda e: (
+                e["models"].extend(
+                    [
+                        {**e["models"][0], "name": "b", "weight": 50},
+                        {**e["models"][0], "name": "s", "weight": 10, "shadow": True},
+                    ]
+                )
+                or e["models"][0].update(weight=50)
+            ),
+        ),
+        "ml-serving:endpoints[0].models: a shadow model on aws needs exactly one live model",
+    ),
     "spot on managed": (
         lambda c: _endpoint_change(c, lambda e: e["sizing"].update(capacity="spot")),
         "ml-serving:endpoints[0].sizing.capacity: 'spot' needs serving: kubernetes",

@@ -7,6 +7,7 @@ environment's `--policy-pack-config` file, Analyze per resource and AnalyzeStack
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from infra.engine.stackfile import ROOT
+from infra.engine.stackfile import PROJECT, ROOT
 
 POLICIES = ROOT / "policies"
 LEVELS = {
@@ -38,15 +39,27 @@ class Violation:
 
 
 class PolicyPackProcess:
-    """The policy pack as a running analyzer plugin; use as a context manager."""
+    """The policy pack as a running analyzer plugin; use as a context manager.
 
-    def __init__(self, pack_dir: Path = POLICIES) -> None:
+    Like the CLI, it hands the pack the stack's identity and config in its environment
+    (PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_CONFIG), which the policy SDK loads.
+    """
+
+    def __init__(self, pack_dir: Path = POLICIES, stack: str = "offline", config: dict[str, str] | None = None) -> None:
         self.pack_dir = pack_dir
+        self.env = {
+            **os.environ,
+            "PULUMI_PROJECT": PROJECT,
+            "PULUMI_STACK": stack,
+            "PULUMI_DRY_RUN": "true",
+            "PULUMI_CONFIG": json.dumps(config or {}),
+        }
 
     def __enter__(self) -> PolicyPackProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-u", str(self.pack_dir / "__main__.py")],
             cwd=self.pack_dir,
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -22,6 +22,7 @@ from rich.tree import Tree
 from infra.engine.analyzer import PolicyPackProcess, Violation, load_policy_config
 from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import ROOT, read_config
+from infra.errors import SpecError
 from infra.spec import config_to_input
 
 
@@ -44,12 +45,16 @@ def run_program(stack: str) -> dict[str, Any]:
 
 def preview(stack: str) -> dict[str, Any]:
     """Run the program and the policy pack; the whole preview as one JSON-able document."""
+    try:
+        config = read_config(stack)
+    except SpecError:
+        config = {}  # the program's run reports the same error
     with ThreadPoolExecutor(1) as pool:
-        pack_started = pool.submit(PolicyPackProcess().__enter__)
+        pack_started = pool.submit(PolicyPackProcess(stack=stack, config=config).__enter__)
         result = run_program(stack)
         pack = pack_started.result()
     try:
-        environment = None if result["error"] else config_to_input(read_config(stack))["environment"]
+        environment = None if result["error"] else config_to_input(config)["environment"]
         if environment is None:
             return {**result, "environment": environment, "policies": {}, "violations": []}
         levels = pack.configure(load_policy_config(environment))
