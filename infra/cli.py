@@ -1,10 +1,11 @@
-"""`python -m infra`: the project's command-line tool (preview, size)."""
+"""`python -m infra`: the project's command-line tool (preview, size, verify)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stack", help="stack name, e.g. aws-dev (stacks/Pulumi.<stack>.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of the tree")
     _add_size_parser(commands)
+    v = commands.add_parser("verify", help="after `pulumi up`: each endpoint InService on the deployed configuration")
+    v.add_argument("stack", help="stack name, e.g. aws-prod")
+    v.add_argument("--outputs", type=Path, help="the stack's outputs as JSON (default: `pulumi stack output --json`)")
     args = parser.parse_args(argv)
     # Piped output (CI logs, files) gets a wide console rather than rich's 80-column default.
     console = Console() if sys.stdout.isatty() else Console(width=160)
@@ -26,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
             return _preview(args, console)
         if args.command == "size":
             return _size(args, console)
+        if args.command == "verify":
+            return _verify(args)
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -71,3 +77,11 @@ def _size(args: argparse.Namespace, console: Console) -> int:
     else:
         render_report(report, console)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from infra.verify import verify
+
+    status, lines = verify(args.stack, args.outputs)
+    print("\n".join(lines))
+    return status

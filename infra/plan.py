@@ -91,6 +91,7 @@ class NodePoolPlan:
     min_nodes: int
     max_nodes: int
     instance_extra: dict[str, str]
+    endpoint: str | None = None  # the endpoint a GPU pool is sized for (None: the system pool)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class Plan:
     data_capture: bool
     tags: dict[str, str]
     budget_monthly_usd: float | None
+    data_capture_percent: int = 20  # share of requests captured when data_capture is on
 
     @property
     def cost(self) -> Cost:
@@ -219,7 +221,14 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
 def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
     pools = tuple(
         NodePoolPlan(
-            f"gpu-{e.name}", e.instance_type, e.gpu, e.capacity, e.min_replicas, e.max_replicas, e.instance_extra
+            f"gpu-{e.name}",
+            e.instance_type,
+            e.gpu,
+            e.capacity,
+            e.min_replicas,
+            e.max_replicas,
+            e.instance_extra,
+            e.name,
         )
         for e in endpoints
         if e.serving == "kubernetes"

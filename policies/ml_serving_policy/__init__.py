@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from ml_serving_policy import aws_keys, aws_registry, stack  # noqa: F401 (registers the rules)
+from ml_serving_policy import (  # noqa: F401 (registers the rules)
+    aws_cluster,
+    aws_iam,
+    aws_keys,
+    aws_monitoring,
+    aws_network,
+    aws_registry,
+    aws_sagemaker,
+    aws_stack,
+    aws_storage,
+    stack,
+)
 from ml_serving_policy.rules import REGISTRY
 
 

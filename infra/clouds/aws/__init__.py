@@ -7,8 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.clouds.aws.cluster import Cluster
+from infra.clouds.aws.endpoint import ManagedEndpoint, Shared
 from infra.clouds.aws.keys import Keys
+from infra.clouds.aws.network import Network
 from infra.clouds.aws.registry import Registry
+from infra.clouds.aws.storage import ModelStore
 from infra.plan import Plan
 
 
@@ -17,4 +21,23 @@ def translate(plan: Plan) -> dict[str, Any]:
     opts = pulumi.ResourceOptions(providers=[provider])
     keys = Keys("keys", plan, opts)
     registry = Registry("registry", plan, keys.key, opts)
-    return {"kms_key_arn": keys.key.arn, "registry_url": registry.url}
+    network = Network("network", plan, opts)
+    store = ModelStore("model-store", plan, keys.key, opts)
+    shared = Shared(network, store, keys.key, keys.alias_name, registry.repository, registry.repository_name)
+    endpoints = {
+        e.name: ManagedEndpoint(f"endpoint-{e.name}", plan, e, shared, opts)
+        for e in plan.endpoints
+        if e.serving == "managed"
+    }
+    outputs: dict[str, Any] = {
+        "kms_key_arn": keys.key.arn,
+        "registry_url": registry.url,
+        "bucket": store.bucket.bucket,
+        "model_package_groups": {k: g.model_package_group_name for k, g in store.package_groups.items()},
+        "endpoints": {k: e.endpoint_name for k, e in endpoints.items()},
+        # What `python -m infra verify` holds each live endpoint to after `pulumi up`.
+        "endpoint_configs": {k: e.config.name for k, e in endpoints.items()},
+    }
+    if plan.cluster is not None:
+        outputs["cluster_name"] = Cluster("cluster", plan, network, keys.key, opts).cluster_name
+    return outputs

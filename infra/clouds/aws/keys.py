@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
+from infra.clouds.aws.iam import partition
 from infra.clouds.options import child, stateful
 from infra.plan import Plan
 
@@ -20,7 +23,70 @@ class Keys(pulumi.ComponentResource):
             deletion_window_in_days=30 if plan.protect else 7,
             opts=stateful(plan, self),
         )
+        self.alias_name = f"alias/ml-serving/{plan.stack}"
         self.alias = aws.kms.Alias(
-            f"{name}-alias", name=f"alias/ml-serving/{plan.stack}", target_key_id=self.key.key_id, opts=child(self)
+            f"{name}-alias", name=self.alias_name, target_key_id=self.key.key_id, opts=child(self)
+        )
+        # The default key policy lets IAM grant use of the key, but two AWS services act without an
+        # IAM policy of ours: CloudWatch Logs (encrypted log groups) and the EC2 Auto Scaling
+        # service-linked role (encrypted node volumes). Without these grants both fail at create.
+        aws.kms.KeyPolicy(
+            f"{name}-policy",
+            key_id=self.key.key_id,
+            policy=self.key.arn.apply(lambda key_arn: _key_policy(plan.region, key_arn.split(":")[4])),
+            opts=child(self),
         )
         self.register_outputs({"key_arn": self.key.arn})
+
+
+def _key_policy(region: str, account: str) -> str:
+    aws_partition = partition(region)
+    data_key_use = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    autoscaling_role = (
+        f"arn:{aws_partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
+    # The service-linked role may not exist yet, and a key policy naming a missing principal is
+    # rejected: match it by condition instead.
+    as_autoscaling = {
+        "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"ec2.{region}.amazonaws.com"},
+        "ArnLike": {"aws:PrincipalArn": autoscaling_role},
+    }
+    statements = [
+        {
+            "Sid": "AccountAdministersThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{aws_partition}:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": data_key_use,
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{aws_partition}:logs:{region}:{account}:log-group:*"
+                }
+            },
+        },
+        {
+            "Sid": "AutoScalingEncryptsNodeVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": as_autoscaling,
+        },
+        {
+            "Sid": "AutoScalingGrantsForAttachedVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {**as_autoscaling, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -14,9 +14,10 @@ from infra.plan import Plan
 class Registry(pulumi.ComponentResource):
     def __init__(self, name: str, plan: Plan, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:Registry", name, None, opts)
+        self.repository_name = f"ml-serving/{plan.stack}/{plan.registry_name}"
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
-            name=f"ml-serving/{plan.stack}/{plan.registry_name}",
+            name=self.repository_name,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "KMS", "kms_key": key.arn}],

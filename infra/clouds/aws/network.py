@@ -1,0 +1,145 @@
+"""A private network: subnets with no route to the internet, reaching AWS through VPC endpoints.
+
+Or, when the stack names an existing VPC, only the security group our workloads run in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.clouds.options import child
+from infra.plan import Plan
+
+# Interface endpoints for everything a private SageMaker endpoint and its clients call.
+INTERFACE_SERVICES = ("sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts")
+# EKS nodes without a NAT gateway: the VPC CNI calls the EC2 API to attach addresses.
+CLUSTER_SERVICES = ("ec2",)
+HTTPS = 443
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    workload_security_group: aws.ec2.SecurityGroup
+
+    def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ml-serving:aws:Network", name, None, opts)
+        net = plan.network
+        if net.create:
+            assert net.cidr is not None  # the plan gives a CIDR whenever it creates the network
+            self._create(name, plan, net.cidr)
+        else:
+            assert net.vpc_id is not None
+            self.vpc_id = net.vpc_id
+            self.subnet_ids = list(net.subnet_ids)
+            # The existing VPC's routes and endpoints decide where HTTPS goes; its CIDR is not ours to know.
+            self.workload_security_group = self._workload_group(name, plan, ["0.0.0.0/0"], [])
+        self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids})
+
+    def _create(self, name: str, plan: Plan, cidr: str) -> None:
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=cidr,
+            # Private DNS names of interface endpoints resolve only with both of these on.
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": f"ml-serving-{plan.stack}"},
+            opts=child(self),
+        )
+        self.vpc_id = vpc.id
+        # One block per zone, a quarter of the VPC each (at most three zones).
+        blocks = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
+        subnets: list[aws.ec2.Subnet] = []
+        route_tables: list[aws.ec2.RouteTable] = []
+        for zone, block in zip(plan.network.zones, blocks, strict=False):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{zone}",
+                vpc_id=vpc.id,
+                cidr_block=str(block),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"ml-serving-{plan.stack}-private-{zone}", "kubernetes.io/role/internal-elb": "1"},
+                opts=child(self),
+            )
+            # No routes beyond the VPC itself: the only way out is a VPC endpoint.
+            table = aws.ec2.RouteTable(
+                f"{name}-private-{zone}",
+                vpc_id=vpc.id,
+                tags={"Name": f"ml-serving-{plan.stack}-{zone}"},
+                opts=child(self),
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child(self)
+            )
+            subnets.append(subnet)
+            route_tables.append(table)
+        self.subnet_ids = [s.id for s in subnets]
+
+        s3 = aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{plan.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in route_tables],
+            opts=child(self),
+        )
+        endpoints_group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            opts=child(self),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https",
+            security_group_id=endpoints_group.id,
+            description="HTTPS from the VPC",
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            cidr_ipv4=cidr,
+            opts=child(self),
+        )
+        services = INTERFACE_SERVICES + (CLUSTER_SERVICES if plan.cluster else ())
+        for service in services:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{plan.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids,
+                security_group_ids=[endpoints_group.id],
+                opts=child(self),
+            )
+        self.workload_security_group = self._workload_group(name, plan, [cidr], [s3.prefix_list_id])
+
+    def _workload_group(
+        self, name: str, plan: Plan, cidrs: list[str], prefix_lists: list[pulumi.Output[str]]
+    ) -> aws.ec2.SecurityGroup:
+        """Model containers: no inbound rules, HTTPS out to the VPC endpoints (and S3) only."""
+        group = aws.ec2.SecurityGroup(
+            f"{name}-workloads",
+            vpc_id=self.vpc_id,
+            description=f"ml-serving {plan.stack} model containers: HTTPS out to AWS endpoints only",
+            opts=child(self),
+        )
+        destinations: list[tuple[str, str | None, pulumi.Input[str] | None]] = [
+            *(("VPC endpoints", block, None) for block in cidrs),
+            *(("S3 through the gateway endpoint", None, prefix_list) for prefix_list in prefix_lists),
+        ]
+        for i, (description, block, prefix_list) in enumerate(destinations):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-workloads-https-{i}",
+                security_group_id=group.id,
+                description=f"HTTPS to {description}",
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                cidr_ipv4=block,
+                prefix_list_id=prefix_list,
+                opts=child(self),
+            )
+        return group

@@ -1,0 +1,123 @@
+"""Rules for EKS: the cluster, its managed node groups and their launch templates."""
+
+from __future__ import annotations
+
+from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+GPU_AMI_TYPES = {"AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_x86_64_NVIDIA"}
+
+
+@resource_rule(
+    "aws-eks-private-endpoint",
+    CLUSTER,
+    "The Kubernetes API is reachable from the VPC only; the public endpoint (on by default) stays off.",
+)
+def eks_private_endpoint(props):
+    if get(props, "vpcConfig", "endpointPublicAccess") is not False:
+        yield "vpcConfig.endpointPublicAccess must be false (the default is true)"
+    if get(props, "vpcConfig", "endpointPrivateAccess") is not True:
+        yield "vpcConfig.endpointPrivateAccess must be true"
+
+
+@resource_rule(
+    "aws-eks-secrets-encryption",
+    CLUSTER,
+    "Kubernetes secrets are envelope-encrypted with the stack's key, not only by etcd's disk encryption.",
+)
+def eks_secrets_encryption(props):
+    resources = get(props, "encryptionConfig", "resources", default=[])
+    if resources is UNKNOWN or "secrets" not in resources:
+        yield "encryptionConfig.resources must include secrets"
+    if get(props, "encryptionConfig", "provider", "keyArn") is None:
+        yield "encryptionConfig.provider.keyArn must name the stack's key"
+
+
+@resource_rule(
+    "aws-eks-control-plane-logs",
+    CLUSTER,
+    "Every control-plane log type is kept: audit and authenticator logs answer who did what.",
+)
+def eks_control_plane_logs(props):
+    enabled = get(props, "enabledClusterLogTypes", default=[])
+    missing = LOG_TYPES if enabled is UNKNOWN else LOG_TYPES - set(enabled)
+    if missing:
+        yield f"enabledClusterLogTypes is missing {', '.join(sorted(missing))}"
+
+
+@resource_rule(
+    "aws-eks-access-entries",
+    CLUSTER,
+    "Cluster access is granted through EKS access entries (auditable IAM API), not the aws-auth ConfigMap.",
+)
+def eks_access_entries(props):
+    mode = get(props, "accessConfig", "authenticationMode")
+    if mode != "API":
+        yield f"accessConfig.authenticationMode must be API (got {mode!r})"
+
+
+@resource_rule(
+    "aws-eks-node-group-launch-template",
+    NODE_GROUP,
+    "Nodes start from the stack's launch template, which requires IMDSv2 and encrypts their volumes.",
+)
+def node_group_launch_template(props):
+    if get(props, "launchTemplate", "id") is None and get(props, "launchTemplate", "name") is None:
+        yield "launchTemplate must name the stack's launch template"
+    if get(props, "diskSize") is not None:
+        yield "diskSize bypasses the launch template's encrypted volume; size the volume there"
+
+
+@resource_rule(
+    "aws-eks-gpu-node-group-tainted",
+    NODE_GROUP,
+    "GPU nodes carry the nvidia.com/gpu=true:NoSchedule taint, so only GPU workloads land on them.",
+)
+def gpu_node_group_tainted(props):
+    ami = get(props, "amiType")
+    if ami is UNKNOWN:
+        yield "amiType must be known at preview"
+        return
+    if ami not in GPU_AMI_TYPES:
+        return
+    taints = get(props, "taints", default=[])
+    ok = taints is not UNKNOWN and any(
+        get(t, "key") == "nvidia.com/gpu" and get(t, "value") == "true" and get(t, "effect") == "NO_SCHEDULE"
+        for t in taints
+    )
+    if not ok:
+        yield "a GPU node group needs the taint nvidia.com/gpu=true with effect NO_SCHEDULE"
+
+
+@resource_rule(
+    "aws-ec2-launch-template-imdsv2",
+    LAUNCH_TEMPLATE,
+    "Instance metadata needs a session token (IMDSv2) and at most two hops, so a pod cannot replay the"
+    " node role's credentials through a simple request forgery.",
+)
+def launch_template_imdsv2(props):
+    if get(props, "metadataOptions", "httpTokens") != "required":
+        yield f"metadataOptions.httpTokens must be required (got {get(props, 'metadataOptions', 'httpTokens')!r})"
+    hops = get(props, "metadataOptions", "httpPutResponseHopLimit")
+    if not isinstance(hops, (int, float)) or not 1 <= hops <= 2:
+        yield f"metadataOptions.httpPutResponseHopLimit must be 1 or 2 (got {hops!r})"
+
+
+@resource_rule(
+    "aws-ec2-launch-template-encrypted-volumes",
+    LAUNCH_TEMPLATE,
+    "Node volumes (images, model weights, logs) are encrypted with the stack's key.",
+)
+def launch_template_encrypted_volumes(props):
+    mappings = get(props, "blockDeviceMappings", default=[])
+    if mappings is UNKNOWN or not mappings:
+        yield "blockDeviceMappings must define the root volume, encrypted"
+        return
+    for i, mapping in enumerate(mappings):
+        if str(get(mapping, "ebs", "encrypted")).lower() != "true":
+            yield f"blockDeviceMappings[{i}].ebs.encrypted must be true"
+        if get(mapping, "ebs", "kmsKeyId") is None:
+            yield f"blockDeviceMappings[{i}].ebs.kmsKeyId must name the stack's key"
