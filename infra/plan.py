@@ -6,6 +6,7 @@ resources, so every choice here is testable with plain pytest.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from infra.environments import ENVIRONMENTS
@@ -27,6 +28,7 @@ class ModelPlan:
     artifact: str  # a full URI, or a key in this stack's model store
     weight: int
     shadow: bool
+    max_replicas: int  # this version's fleet at the peak (its share of the endpoint's, on managed)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,26 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     if req is not None and high * rps < req.peak_rps:
         raise ValueError(f"max_replicas {high} carries {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}")
     strategy = ep.rollout.strategy or env.rollout
+    # Managed services give every model version (live or shadow) a fleet of its own, sized for its
+    # share of the traffic; on Kubernetes the versions' pods share the endpoint's node pool.
+    managed = ep.serving == "managed"
+    models = tuple(
+        ModelPlan(
+            m.name,
+            m.image,
+            m.image_tag,
+            m.artifact,
+            m.weight,
+            m.shadow,
+            max(low, math.ceil(high * m.weight / 100)) if managed else high,
+        )
+        for m in ep.models
+    )
+    cost = (
+        Cost(placement.hourly_usd(low) * len(models), sum(placement.hourly_usd(m.max_replicas) for m in models))
+        if managed
+        else Cost(placement.hourly_usd(low), placement.hourly_usd(high))
+    )
     latency_alarm = req.p95_latency_ms if req else 10_000.0
     return EndpointPlan(
         name=ep.name,
@@ -201,11 +223,11 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         max_replicas=high,
         initial_replicas=max(low, 1),
         target_rps_per_replica=round(rps / solver.PEAK_HEADROOM, 3),
-        models=tuple(ModelPlan(m.name, m.image, m.image_tag, m.artifact, m.weight, m.shadow) for m in ep.models),
+        models=models,
         rollout=RolloutPlan(strategy, ep.rollout.step_percent, ep.rollout.wait_minutes * 60),
         latency_alarm_ms=latency_alarm,
         error_rate_alarm_percent=ERROR_RATE_PERCENT[spec.environment],
-        cost=Cost(placement.hourly_usd(low), placement.hourly_usd(high)),
+        cost=cost,
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
     )

@@ -175,6 +175,13 @@ class Rollout(_Strict):
     step_percent: int = Field(default=10, ge=1, le=50)
     wait_minutes: int = Field(default=10, ge=1, le=60)
 
+    @model_validator(mode="after")
+    def _linear_steps(self) -> Rollout:
+        # A linear rollout of 1-9% steps takes 11-100 waits; managed services refuse steps under 10%.
+        if self.strategy == "linear" and self.step_percent < 10:
+            raise ValueError(f"step_percent {self.step_percent} is below 10, the smallest linear step")
+        return self
+
 
 class Autoscaling(_Strict):
     min_replicas: int | None = Field(default=None, ge=0, le=100)
@@ -263,6 +270,13 @@ class Spec(_Strict):
                     f" (its shadow copies that model's traffic); {ep.name!r} has {len(live)}"
                 )
             for j, model in enumerate(ep.models):
+                pattern = facts.get("managed_image_pattern")
+                if ep.serving == "managed" and model.image and pattern and not re.match(pattern, model.image):
+                    problems.append(
+                        f"{at}.models[{j}].image: {model.image!r} is not in {facts['managed_image_registry']},"
+                        f" the only registry {self.cloud} managed endpoints pull from; push it to this stack's"
+                        " registry and give image_tag"
+                    )
                 scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else None
                 if scheme is not None and scheme not in facts["artifact_schemes"]:
                     problems.append(

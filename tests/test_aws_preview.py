@@ -239,8 +239,10 @@ def test_every_variant_autoscales_on_invocations_per_instance_within_the_plans_b
     for endpoint in managed(stack):
         live = [m for m in endpoint.models if not m.shadow]
         shadows = [m for m in endpoint.models if m.shadow]
-        variants = [f"live-{i}" for i in range(1, len(live) + 1)] + [f"shadow-{i}" for i in range(1, len(shadows) + 1)]
-        for variant in variants:
+        variants = [(f"live-{i}", m) for i, m in enumerate(live, 1)] + [
+            (f"shadow-{i}", m) for i, m in enumerate(shadows, 1)
+        ]
+        for variant, model in variants:
             resource_id = f"endpoint/{stack}-{endpoint.name}/variant/{variant}"
             expected.add(resource_id)
             target = targets[resource_id]
@@ -248,7 +250,7 @@ def test_every_variant_autoscales_on_invocations_per_instance_within_the_plans_b
             assert target["inputs"]["scalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
             assert (target["inputs"]["minCapacity"], target["inputs"]["maxCapacity"]) == (
                 endpoint.min_replicas,
-                endpoint.max_replicas,
+                model.max_replicas,
             )
             assert any(d.endswith(f"endpoint-{endpoint.name}-endpoint") for d in target["dependencies"])
             tracking = policies[resource_id]["targetTrackingScalingPolicyConfiguration"]

@@ -111,3 +111,15 @@ def test_budget_rule_fails_over_budget_and_passes_within() -> None:
     over = analyze([set_path(cost, "budgetMonthlyUsd", estimate - 1)])
     assert not [v for v in within if v.policy == "stack-cost-within-budget"]
     assert [v.level for v in over if v.policy == "stack-cost-within-budget"] == ["mandatory"]
+
+
+def test_prod_policy_config_holds_any_stack_to_prod_rules() -> None:
+    # aws-dev rolls out all at once on one instance: under prod's policy config that must fail.
+    from tests.conftest import preview_of
+
+    with PolicyPackProcess() as pack:
+        pack.configure(load_policy_config("prod"))
+        found = pack.analyze(preview_of("aws-dev")["resources"])
+    prod_rule = [v for v in found if v.policy == "aws-sagemaker-prod-endpoint-capacity-and-rollout"]
+    assert prod_rule and {v.level for v in prod_rule} == {"mandatory"}
+    assert any("ALL_AT_ONCE" in v.message for v in prod_rule)

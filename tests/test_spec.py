@@ -128,6 +128,16 @@ INVALID = {
         ),
         "ml-serving:endpoints[0].models: a shadow model on aws needs exactly one live model",
     ),
+    "managed image outside ECR": (
+        lambda c: _endpoint_change(
+            c, lambda e: e["models"][0].pop("image_tag") and e["models"][0].update(image="ghcr.io/acme/vllm:0.6")
+        ),
+        "ml-serving:endpoints[0].models[0].image: 'ghcr.io/acme/vllm:0.6' is not in Amazon ECR",
+    ),
+    "linear step below 10": (
+        lambda c: _endpoint_change(c, lambda e: e.update(rollout={"strategy": "linear", "step_percent": 5})),
+        "ml-serving:endpoints[0].rollout: Value error, step_percent 5 is below 10, the smallest linear step",
+    ),
     "spot on managed": (
         lambda c: _endpoint_change(c, lambda e: e["sizing"].update(capacity="spot")),
         "ml-serving:endpoints[0].sizing.capacity: 'spot' needs serving: kubernetes",

@@ -103,7 +103,13 @@ def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str
             fp16_tflops=CPU_PER_VCPU.fp16_tflops * row.vcpu,
         )
         degrees, units = [1], 1
+    elif row.target == "managed":
+        # A managed endpoint runs one model server per instance, sharded over all its GPUs (the
+        # SageMaker LMI/TGI, Vertex and Azure ML containers default to every GPU of the instance).
+        accel, units = row.gpu, row.gpus
+        degrees = [units]
     else:
+        # On Kubernetes a node runs as many model pods as fit: the fewest GPUs that hold the model each.
         accel, units = row.gpu, row.gpus
         degrees = [d for d in (1, 2, 4, 8, 16) if d <= units and units % d == 0]
     tp = next((d for d in degrees if formulas.memory_needed_gib(req, d, precision) <= d * accel.memory_gib), None)

@@ -28,7 +28,6 @@ SETTINGS = {
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PACKAGE_GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
 PACKAGE_GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
-COST_ESTIMATE = "ml-serving:index:CostEstimate"
 NODE_POLICIES = {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"}
 PROD_ROLLOUTS = ("CANARY", "LINEAR")
 PROD_MIN_INSTANCES = 2
@@ -99,15 +98,9 @@ def watched_endpoints(props: Any) -> set[Any]:
 
 
 def _environment(args: StackValidationArgs) -> str | None:
-    """The stack's environment: the rule's config, else the cost estimate's."""
-    configured = args.get_config().get("environment")
-    if configured:
-        return configured
-    for estimate in of_type(list(args.resources), COST_ESTIMATE):
-        environment = get(estimate.props, "environment")
-        if isinstance(environment, str):
-            return environment
-    return None
+    """The environment this rule's config names: the prod policy config says `prod`, so a stack run
+    under it is held to prod's rules whatever its own config claims."""
+    return args.get_config().get("environment") or None
 
 
 def _endpoint_environment(endpoint: Any, stack_environment: str | None) -> str | None:
@@ -160,8 +153,7 @@ REGISTRY.append(
         name="aws-sagemaker-prod-endpoint-capacity-and-rollout",
         description="Prod endpoints run at least two instances per variant (and never scale below two), so one"
         " instance failing does not take the endpoint down, and roll out canary or linear, never all at once."
-        " The environment comes from this rule's `environment` config, else the stack's cost estimate, else"
-        " the endpoint's component.",
+        " The environment comes from this rule's `environment` config, else the endpoint's component.",
         validate=_validate_prod_endpoints,
         config_schema=PolicyConfigSchema(
             properties={"environment": {"type": "string", "enum": ["dev", "staging", "prod"]}}

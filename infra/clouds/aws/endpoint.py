@@ -276,14 +276,7 @@ class ManagedEndpoint(pulumi.ComponentResource):
         if model.image is None:
             return iam.arn(plan.region, "ecr", f"repository/{shared.repository_name}")
         found = ECR_IMAGE.match(model.image)
-        if found is None:
-            where = (
-                f"ml-serving:endpoints[{plan.endpoints.index(endpoint)}].models[{endpoint.models.index(model)}].image"
-            )
-            raise pulumi.RunError(
-                f"{where}: {model.image!r} is not in Amazon ECR; SageMaker pulls images only from ECR"
-                " (push it to this stack's registry and give image_tag, or name an ECR image)"
-            )
+        assert found is not None  # the spec admits only ECR images for managed endpoints
         region = found["region"]
         return f"arn:{iam.partition(region)}:ecr:{region}:{found['account']}:repository/{found['repo']}"
 
@@ -359,7 +352,7 @@ class ManagedEndpoint(pulumi.ComponentResource):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             resource_id=f"endpoint/{self.endpoint_name}/variant/{variant.name}",
             min_capacity=endpoint.min_replicas,
-            max_capacity=endpoint.max_replicas,
+            max_capacity=variant.model.max_replicas,
             # The resource id is a plain string: the variant must exist before it is registered.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
         )
