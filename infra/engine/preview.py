@@ -84,16 +84,24 @@ def _tree(document: dict[str, Any]) -> Tree:
         f"[bold]{document['stack']}[/bold] ({document['environment']}): "
         f"{sum(r['custom'] for r in document['resources'])} resources"
     )
-    nodes: dict[str, Tree] = {}
+    children: dict[str, list[dict[str, Any]]] = {}
     for resource in document["resources"]:
-        parent = nodes.get(resource["parent"], tree)
-        label = f"{resource['type']} [cyan]{resource['name']}[/cyan]"
-        if resource["protect"]:
-            label += " [yellow]protected[/yellow]"
-        if resource["retainOnDelete"]:
-            label += " [yellow]retained[/yellow]"
-        details = _key_properties(resource["inputs"])
-        nodes[resource["urn"]] = parent.add(label + (f" [dim]{details}[/dim]" if details else ""))
+        children.setdefault(resource["parent"], []).append(resource)
+
+    def add(node: Tree, parent_urn: str) -> None:
+        # Registration order depends on when inputs resolve; sorted, two previews read the same.
+        for resource in sorted(children.get(parent_urn, []), key=lambda r: (r["custom"], r["type"], r["name"])):
+            label = f"{resource['type']} [cyan]{resource['name']}[/cyan]"
+            if resource["protect"]:
+                label += " [yellow]protected[/yellow]"
+            if resource["retainOnDelete"]:
+                label += " [yellow]retained[/yellow]"
+            details = _key_properties(resource["inputs"])
+            add(node.add(label + (f" [dim]{details}[/dim]" if details else "")), resource["urn"])
+
+    urns = {r["urn"] for r in document["resources"]}
+    for root in sorted({r["parent"] for r in document["resources"]} - urns):
+        add(tree, root)
     return tree
 
 
