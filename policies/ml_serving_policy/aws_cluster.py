@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -17,10 +17,9 @@ GPU_AMI_TYPES = {"AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "AL2_x86_64_GPU
     "The Kubernetes API is reachable from the VPC only; the public endpoint (on by default) stays off.",
 )
 def eks_private_endpoint(props):
-    if get(props, "vpcConfig", "endpointPublicAccess") is not False:
-        yield "vpcConfig.endpointPublicAccess must be false (the default is true)"
-    if get(props, "vpcConfig", "endpointPrivateAccess") is not True:
-        yield "vpcConfig.endpointPrivateAccess must be true"
+    # The public endpoint is on when unset.
+    yield from expect(props, "vpcConfig", "endpointPublicAccess", equals=False, default=True)
+    yield from expect(props, "vpcConfig", "endpointPrivateAccess", equals=True)
 
 
 @resource_rule(
@@ -54,9 +53,7 @@ def eks_control_plane_logs(props):
     "Cluster access is granted through EKS access entries (auditable IAM API), not the aws-auth ConfigMap.",
 )
 def eks_access_entries(props):
-    mode = get(props, "accessConfig", "authenticationMode")
-    if mode != "API":
-        yield f"accessConfig.authenticationMode must be API (got {mode!r})"
+    yield from expect(props, "accessConfig", "authenticationMode", equals="API")
 
 
 @resource_rule(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
 
 
 @resource_rule(
@@ -11,8 +11,7 @@ from ml_serving_policy.rules import UNKNOWN, get, resource_rule
     "Customer-managed keys rotate yearly, so a leaked key version stops protecting new data.",
 )
 def kms_key_rotation(props):
-    if get(props, "enableKeyRotation") is not True:
-        yield f"enableKeyRotation must be true (got {get(props, 'enableKeyRotation')!r})"
+    yield from expect(props, "enableKeyRotation", equals=True)
 
 
 @resource_rule(

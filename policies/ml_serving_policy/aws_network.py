@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -15,8 +15,7 @@ ANYWHERE = ("0.0.0.0/0", "::/0")
 )
 def vpc_dns_enabled(props):
     for key in ("enableDnsSupport", "enableDnsHostnames"):
-        if get(props, key) is not True:
-            yield f"{key} must be true (got {get(props, key)!r})"
+        yield from expect(props, key, equals=True)
 
 
 @resource_rule(
@@ -25,9 +24,7 @@ def vpc_dns_enabled(props):
     "Serving subnets are private: nothing launched in them gets a public address.",
 )
 def subnet_no_public_ip(props):
-    value = get(props, "mapPublicIpOnLaunch", default=False)
-    if value is not False:
-        yield f"mapPublicIpOnLaunch must be false (got {value!r})"
+    yield from expect(props, "mapPublicIpOnLaunch", equals=False, default=False)
 
 
 @resource_rule(

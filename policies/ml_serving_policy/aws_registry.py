@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
 
 REPOSITORY = "aws:ecr/repository:Repository"
 
@@ -13,9 +13,7 @@ REPOSITORY = "aws:ecr/repository:Repository"
     "Immutable tags: a tag an endpoint runs can never be re-pointed at other code.",
 )
 def ecr_immutable_tags(props):
-    mutability = get(props, "imageTagMutability", default="MUTABLE")
-    if mutability != "IMMUTABLE":
-        yield f"imageTagMutability must be IMMUTABLE (got {mutability!r})"
+    yield from expect(props, "imageTagMutability", equals="IMMUTABLE", default="MUTABLE")
 
 
 @resource_rule(
@@ -24,8 +22,7 @@ def ecr_immutable_tags(props):
     "Every pushed image is scanned for known vulnerabilities before it can be served.",
 )
 def ecr_scan_on_push(props):
-    if get(props, "imageScanningConfiguration", "scanOnPush") is not True:
-        yield "imageScanningConfiguration.scanOnPush must be true"
+    yield from expect(props, "imageScanningConfiguration", "scanOnPush", equals=True)
 
 
 @resource_rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ml_serving_policy.rules import UNKNOWN, get, has, resource_rule, stack_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, has, resource_rule, stack_rule
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -24,8 +24,7 @@ STEP_PERCENT = {"canarySize": (1, 50), "linearStepSize": (10, 50)}
     " requests; SageMaker fetches its artifact and image for it.",
 )
 def model_network_isolation(props):
-    if get(props, "enableNetworkIsolation") is not True:
-        yield f"enableNetworkIsolation must be true (got {get(props, 'enableNetworkIsolation')!r})"
+    yield from expect(props, "enableNetworkIsolation", equals=True)
 
 
 @resource_rule(

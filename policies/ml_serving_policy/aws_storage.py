@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ml_serving_policy.aws_iam import as_list, parse, statements
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
 
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 PACKAGE_WRITES = {"sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage"}
@@ -17,8 +17,7 @@ PACKAGE_WRITES = {"sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"
 )
 def public_access_block_all(props):
     for flag in PUBLIC_ACCESS_FLAGS:
-        if get(props, flag) is not True:
-            yield f"{flag} must be true (got {get(props, flag)!r})"
+        yield from expect(props, flag, equals=True)
 
 
 @resource_rule(
@@ -27,9 +26,7 @@ def public_access_block_all(props):
     "Versioning keeps every artifact an endpoint ever served, so an overwritten model can be restored.",
 )
 def versioning_enabled(props):
-    status = get(props, "versioningConfiguration", "status")
-    if status != "Enabled":
-        yield f"versioningConfiguration.status must be Enabled (got {status!r})"
+    yield from expect(props, "versioningConfiguration", "status", equals="Enabled")
 
 
 @resource_rule(

@@ -7,6 +7,7 @@ through `get`, which returns `UNKNOWN` instead of raising, and say what an unkno
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -54,6 +55,15 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
         if value is None:
             return default
     return value
+
+
+def expect(props: Any, *path: str | int, equals: Any, default: Any = None) -> Iterable[str]:
+    """One violation unless the value at `path` is exactly `equals`; unknown or missing is one too."""
+    value = get(props, *path, default=default)
+    if value is UNKNOWN or value != equals or type(value) is not type(equals):
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
+        wanted = json.dumps(equals) if isinstance(equals, bool) else equals
+        yield f"{where} must be {wanted} (got {value!r})"
 
 
 def resource_rule(name: str, resource_type: str, description: str) -> Callable[[Check], Check]:
