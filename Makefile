@@ -8,9 +8,9 @@ PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: preview test bench
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) -r requirements-dev.txt
+	$(PIP) -r requirements-dev.txt -c constraints.txt
 	$(PY) -c "import pulumi, pulumi_aws, pulumi_policy, pydantic, pytest"
 	touch $(STAMP)
 
