@@ -245,6 +245,11 @@ class Spec(_Strict):
             problems.append(
                 f"region: {self.region!r} is not a {self.cloud} region name such as {facts['region_example']!r}"
             )
+        zone_pattern = facts["zone_pattern"].format(region=re.escape(self.region))
+        for i, zone in enumerate(self.network.zones or []):
+            if not re.match(zone_pattern, zone):
+                example = facts["zones"][0].format(region=self.region)
+                problems.append(f"network.zones[{i}]: {zone!r} is not a zone of {self.region}, such as {example!r}")
         names = [e.name for e in self.endpoints]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"endpoints: endpoint name {name!r} repeats; names must be unique")

@@ -602,8 +602,10 @@ def test_instance_types_are_checked_against_each_api() -> None:
 
 
 def _resource(stack: str, resource_type: str) -> dict[str, Any]:
-    """A copy of the last resource of the type (for node groups, a GPU pool's)."""
-    return json.loads(json.dumps([r for r in preview_of(stack)["resources"] if r["type"] == resource_type][-1]))
+    """A copy of the resource of the type with the most inputs (for node groups, a GPU pool's, which
+    alone carries taints); registration order varies from run to run, so it is not a choice."""
+    candidates = [r for r in preview_of(stack)["resources"] if r["type"] == resource_type]
+    return json.loads(json.dumps(max(candidates, key=lambda r: (len(r["inputs"]), r["name"]))))
 
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"

@@ -101,6 +101,10 @@ INVALID = {
         lambda c: with_keys(c, network={"cidr": "8.8.0.0/16"}),
         "ml-serving:network.cidr: Value error, '8.8.0.0/16' must be a private range from /16 to /22",
     ),
+    "zone outside the region": (
+        lambda c: with_keys(c, network={"cidr": "10.0.0.0/16", "zones": ["us-east-1a", "us-west-2b"]}),
+        "ml-serving:network.zones[1]: 'us-west-2b' is not a zone of us-east-1, such as 'us-east-1a'",
+    ),
     "both network sources": (
         lambda c: with_keys(c, network={"cidr": "10.0.0.0/16", "vpc_id": "vpc-1", "subnet_ids": ["a", "b"]}),
         "ml-serving:network: Value error, give either cidr/zones",
