@@ -234,10 +234,11 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
 
 
 def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> float:
-    """Requests/s one replica carries: from the sizing estimate, or 1 req/s with no requirements."""
+    """Requests/s one replica carries: the sizing estimate (the solver has checked the placement is
+    feasible), or 1 req/s for a named profile without requirements."""
     if req is None:
         return 1.0
-    return solver.evaluate(placement.row, req, placement.capacity).rps_per_replica or 1.0
+    return solver.evaluate(placement.row, req, placement.capacity).rps_per_replica
 
 
 def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:

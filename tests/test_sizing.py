@@ -250,8 +250,15 @@ def test_profiles_mean_equivalent_capacity_on_every_cloud(name, target) -> None:
         ), f"{cloud} {target} now has a {name}-class row: drop it from CLASS_GAPS"
 
 
+def test_a_profile_too_slow_for_the_latency_target_is_a_clear_error() -> None:
+    with pytest.raises(solver.NoPlacementError, match=r"profile 'pilot' \(\S+\): p95 \d+ ms at batch 1 exceeds"):
+        solver.by_profile("aws", "managed", "pilot", req(params_billion=3, p95_latency_ms=500), "on-demand", 1)
+
+
 def test_a_model_too_big_for_its_profile_is_a_clear_error() -> None:
-    with pytest.raises(solver.NoPlacementError, match="choose a larger profile or 'auto'"):
+    with pytest.raises(
+        solver.NoPlacementError, match=r"profile 'small' \(ml\.g\S+\): needs \S+ GiB, .*choose a larger"
+    ):
         solver.by_profile(
             "aws", "managed", "small", req(params_billion=70, layers=None, kv_heads=None, head_dim=None), "on-demand", 1
         )

@@ -276,11 +276,11 @@ def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, 
         rows, key=lambda r: (float(r.spot_hourly_usd or r.hourly_usd) if capacity == "spot" else r.hourly_usd, r.gpus)
     )
     need = formulas.memory_needed_gib(req, row.gpus) if req else None
-    if need is not None and need > row.gpu_memory_gib:
-        raise NoPlacementError(
-            f"profile {name!r} gives {row.gpu_memory_gib:.0f} GiB ({row.name}); the model needs"
-            f" {need:.0f} GiB: choose a larger profile or 'auto'"
-        )
+    if req is not None:
+        # With requirements given, the profile must hold the model and meet the latency target.
+        fit = evaluate(row, req, capacity)
+        if not fit.feasible:
+            raise NoPlacementError(f"profile {name!r} ({row.name}): {fit.reason}; choose a larger profile or 'auto'")
     low = max(profile.min_replicas, floor)
     explanation = (
         f"profile {name!r} ({profile.description}): cheapest {cloud} {target} row with >= "
