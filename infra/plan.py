@@ -70,6 +70,7 @@ class EndpointPlan:
     instance_type: str
     gpu: str
     gpus: int
+    accelerator: str | None  # what the image runs on: nvidia | neuron; None on CPU
     capacity: str  # on-demand | spot
     min_replicas: int
     max_replicas: int
@@ -88,7 +89,8 @@ class EndpointPlan:
 class NodePoolPlan:
     name: str
     instance_type: str
-    gpu: str | None
+    gpu: str | None  # the accelerator model, None for CPU nodes
+    accelerator: str | None  # nvidia | neuron; None for CPU nodes
     capacity: str
     min_nodes: int
     max_nodes: int
@@ -176,7 +178,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
 
 def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     env = ENVIRONMENTS[spec.environment]
-    floor = solver.floor_replicas(env.min_replicas, cloud_facts()[spec.cloud]["scale_to_zero"][ep.serving])
+    floor = solver.replica_floor(spec.environment, spec.cloud, ep.serving)
     req = ep.sizing.requirements
     if ep.sizing.profile == "auto":
         assert req is not None  # the spec requires it
@@ -218,6 +220,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         instance_type=placement.row.name,
         gpu=placement.row.gpu.name if placement.row.gpu else "cpu",
         gpus=placement.row.gpus,
+        accelerator=placement.row.gpu.runtime if placement.row.gpu else None,
         capacity=placement.capacity,
         min_replicas=low,
         max_replicas=high,
@@ -246,7 +249,8 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
         NodePoolPlan(
             f"gpu-{e.name}",
             e.instance_type,
-            e.gpu,
+            e.gpu if e.accelerator else None,
+            e.accelerator,
             e.capacity,
             e.min_replicas,
             e.max_replicas,
@@ -263,6 +267,7 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
     system = NodePoolPlan(
         "system",
         sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"],
+        None,
         None,
         "on-demand",
         sys_pool.min_nodes,

@@ -34,6 +34,13 @@ def cloud_facts() -> dict[str, dict[str, Any]]:
 
 
 @cache
+def instance_type_names() -> frozenset[str]:
+    from infra.sizing.catalog import load_catalog
+
+    return frozenset(r.name for r in load_catalog().instances)
+
+
+@cache
 def profile_names() -> tuple[str, ...]:
     from infra.sizing.catalog import load_profiles
 
@@ -147,6 +154,8 @@ class Requirements(_Strict):
             )
         if self.measured_on is not None and self.measured_rps_per_replica is None:
             raise ValueError("measured_on needs measured_rps_per_replica")
+        if self.measured_on is not None and self.measured_on not in instance_type_names():
+            raise ValueError(f"measured_on {self.measured_on!r} is not an instance type of the sizing catalog")
         return self
 
 

@@ -183,6 +183,17 @@ CASES: list[tuple[str, str, str | None, dict[str, Any], str, Any]] = [
     ("aws-eks-node-group-launch-template", NODE_GROUP, None, {}, "diskSize", 100),
     ("aws-eks-gpu-node-group-tainted", NODE_GROUP, "cluster-gpu-embed", {}, "taints", DELETE),
     ("aws-eks-gpu-node-group-tainted", NODE_GROUP, "cluster-gpu-embed", {}, "taints[0].effect", "PREFER_NO_SCHEDULE"),
+    (
+        "aws-eks-gpu-node-group-tainted",
+        NODE_GROUP,
+        "cluster-gpu-embed",
+        {
+            "amiType": "AL2023_x86_64_NEURON",
+            "taints": [{"key": "aws.amazon.com/neuron", "value": "true", "effect": "NO_SCHEDULE"}],
+        },
+        "taints[0].key",
+        "nvidia.com/gpu",
+    ),
     ("aws-ec2-launch-template-imdsv2", TEMPLATE, None, {}, "metadataOptions.httpTokens", "optional"),
     ("aws-ec2-launch-template-imdsv2", TEMPLATE, None, {}, "metadataOptions.httpPutResponseHopLimit", 3),
     ("aws-ec2-launch-template-encrypted-volumes", TEMPLATE, None, {}, "blockDeviceMappings[0].ebs.encrypted", "false"),

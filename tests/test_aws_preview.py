@@ -311,9 +311,10 @@ def test_gpu_node_groups_follow_the_plans_pools() -> None:
         assert template["inputs"]["metadataOptions"]["httpPutResponseHopLimit"] == 2
         ebs = template["inputs"]["blockDeviceMappings"][0]["ebs"]
         assert ebs["encrypted"] == "true" and ebs["kmsKeyId"] == UNKNOWN
-        if pool.gpu is None:
+        if pool.accelerator is None:
             assert inputs["amiType"] == "AL2023_x86_64_STANDARD" and "taints" not in inputs
         else:
+            assert pool.accelerator == "nvidia"
             assert inputs["amiType"] == "AL2023_x86_64_NVIDIA"
             assert inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
             assert inputs["labels"] == {
@@ -352,10 +353,8 @@ def run_with(tmp_path, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
     (tmp_path / "config.json").write_text(json.dumps(config))
     script = (
         "import json, sys\n"
-        "import infra.engine.mockrun as run\n"
-        "config = json.load(open(sys.argv[1]))\n"
-        "run.read_config = lambda stack: config\n"
-        "print(json.dumps(run.run('aws-variant'), default=str))\n"
+        "from infra.engine.mockrun import run_config\n"
+        "print(json.dumps(run_config('aws-variant', json.load(open(sys.argv[1]))), default=str))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "config.json")], cwd=ROOT, capture_output=True, text=True
@@ -391,3 +390,25 @@ def test_an_image_outside_ecr_is_a_user_error_and_an_ecr_image_is_what_the_role_
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:763104351884:repository/djl-inference"
     (model,) = [r for r in result["resources"] if r["name"] == "endpoint-chat-llama3-8b-v2"]
     assert model["inputs"]["primaryContainer"]["image"] == image
+
+
+def test_cpu_and_inferentia_pools_get_their_own_ami_and_taint(tmp_path) -> None:
+    # A CPU pool must not boot the NVIDIA AMI, and an Inferentia pool needs the Neuron AMI and taint.
+    endpoints = staging_endpoints()
+    embed = endpoints[1]
+    tiny = {**embed["sizing"]["requirements"], "params_billion": 0.02, "peak_rps": 5, "p95_latency_ms": 2000}
+    neuron = {**embed["sizing"]["requirements"], "neuron": True, "peak_rps": 5, "p95_latency_ms": 2000}
+    endpoints[1:] = [
+        {**embed, "name": "tiny", "sizing": {"profile": "auto", "requirements": tiny}},
+        {**embed, "name": "inf", "sizing": {"profile": "auto", "requirements": neuron}},
+    ]
+    result = run_with(tmp_path, endpoints)
+    assert result["error"] is None
+    groups = {r["name"]: r["inputs"] for r in result["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
+    assert groups["cluster-gpu-tiny"]["amiType"] == "AL2023_x86_64_STANDARD"
+    assert "taints" not in groups["cluster-gpu-tiny"] and "ml-serving/gpu" not in groups["cluster-gpu-tiny"]["labels"]
+    assert groups["cluster-gpu-inf"]["amiType"] == "AL2023_x86_64_NEURON"
+    assert groups["cluster-gpu-inf"]["taints"] == [
+        {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NO_SCHEDULE"}
+    ]
+    assert groups["cluster-gpu-inf"]["labels"]["ml-serving/gpu"] == "inferentia2"

@@ -142,6 +142,13 @@ INVALID = {
         lambda c: _endpoint_change(c, lambda e: e.update(rollout={"strategy": "linear", "step_percent": 5})),
         "ml-serving:endpoints[0].rollout: Value error, step_percent 5 is below 10, the smallest linear step",
     ),
+    "measured on an unknown type": (
+        lambda c: _endpoint_change(
+            c,
+            lambda e: e["sizing"]["requirements"].update(measured_rps_per_replica=3, measured_on="g5.xlargee"),
+        ),
+        "ml-serving:endpoints[0].sizing.requirements: Value error, measured_on 'g5.xlargee' is not an instance type",
+    ),
     "spot on managed": (
         lambda c: _endpoint_change(c, lambda e: e["sizing"].update(capacity="spot")),
         "ml-serving:endpoints[0].sizing.capacity: 'spot' needs serving: kubernetes",

@@ -22,6 +22,11 @@ class Accelerator:
     fp16_tflops: float  # dense
     llm_tokens_per_s: float  # decode throughput of a 7-8B fp16 LLM on one accelerator
 
+    @property
+    def runtime(self) -> str:
+        """What a serving image must be built for: `nvidia` (CUDA) or `neuron` (AWS Inferentia)."""
+        return "neuron" if self.vendor == "aws" else self.vendor
+
 
 @dataclass(frozen=True)
 class InstanceType:
@@ -35,6 +40,10 @@ class InstanceType:
     hourly_usd: float
     spot_hourly_usd: float | None
     extra: dict[str, str]  # cloud-specific names the translators need (e.g. GKE accelerator)
+
+    def price(self, capacity: str) -> float | None:
+        """$/h for one instance at `capacity` (on-demand | spot); None where there is no spot."""
+        return self.hourly_usd if capacity == "on-demand" else self.spot_hourly_usd
 
     @property
     def gpu_memory_gib(self) -> float:

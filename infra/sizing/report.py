@@ -9,10 +9,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from infra.environments import ENVIRONMENTS
 from infra.errors import SpecError
 from infra.sizing import solver
-from infra.spec import Requirements, cloud_facts, error_lines
+from infra.spec import Requirements, error_lines
 
 FIELDS = [name for name in Requirements.model_fields if name != "neuron"]
 
@@ -28,9 +27,7 @@ def requirements_from(args: argparse.Namespace) -> Requirements:
 
 def size_report(args: argparse.Namespace) -> dict[str, Any]:
     req = requirements_from(args)
-    floor = solver.floor_replicas(
-        ENVIRONMENTS[args.environment].min_replicas, cloud_facts()[args.cloud]["scale_to_zero"][args.serving]
-    )
+    floor = solver.replica_floor(args.environment, args.cloud, args.serving)
     try:
         placement = solver.auto(args.cloud, args.serving, req, args.capacity, floor)
     except solver.NoPlacementError as exc:
@@ -40,7 +37,7 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
         "cloud": args.cloud,
         "serving": args.serving,
         "environment": args.environment,
-        "price_region": placement.row.cloud and solver.load_catalog().price_regions[args.cloud],
+        "price_region": solver.load_catalog().price_regions[args.cloud],
         "capacity": placement.capacity,
         "instance_type": placement.row.name,
         "gpu": chosen.gpu,

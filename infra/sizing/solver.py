@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from infra.environments import ENVIRONMENTS
 from infra.sizing import formulas
 from infra.sizing.catalog import Accelerator, InstanceType, Target, load_catalog, load_profiles
-from infra.spec import Requirements
+from infra.spec import Requirements, cloud_facts
 
 HOURS_PER_MONTH = 730  # the 8,760 h year / 12, as the clouds' price calculators use
 # Autoscalers react in minutes: provision for the peak at 80% utilisation.
@@ -36,10 +37,15 @@ class Candidate:
     replicas_needed: int
     hourly_usd: float  # all replicas together, at the peak
     reason: str | None = None
+    instance_hourly_usd: float = 0.0
     tensor_parallel: int = 0
     copies_per_instance: int = 0
     rps_per_replica: float = 0.0
     latency_ms: float = 0.0
+
+    def peak_hourly_usd(self, floor: int) -> float:
+        """$/h at the peak when the environment keeps at least `floor` replicas."""
+        return max(self.replicas_needed, floor) * self.instance_hourly_usd
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,9 +63,6 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Placement:
-    cloud: str
-    target: Target
-    profile: str
     row: InstanceType
     capacity: str  # on-demand | spot
     min_replicas: int
@@ -69,32 +72,32 @@ class Placement:
     candidates: tuple[Candidate, ...] = ()
     alternatives: tuple[dict[str, object], ...] = field(default=())
 
-    @property
-    def instance_hourly_usd(self) -> float:
-        if self.capacity == "spot" and self.row.spot_hourly_usd is not None:
-            return float(self.row.spot_hourly_usd)
-        return self.row.hourly_usd
-
     def hourly_usd(self, replicas: int) -> float:
-        return self.instance_hourly_usd * replicas
+        price = self.row.price(self.capacity)
+        assert price is not None  # the solver places only on rows with this capacity
+        return price * replicas
 
 
-def floor_replicas(env_min: int, scale_to_zero: bool) -> int:
-    """The environment's floor; 0 only where the service can scale to zero."""
-    return env_min if env_min > 0 or scale_to_zero else 1
+def replica_floor(environment: str, cloud: str, serving: Target) -> int:
+    """The environment's minimum replicas; 0 only where the service can scale to zero."""
+    floor = ENVIRONMENTS[environment].min_replicas
+    return floor if floor > 0 or cloud_facts()[cloud]["scale_to_zero"][serving] else 1
 
 
 def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str | None = None) -> Candidate:
     """Can one instance of `row` serve the model, and how many does the peak need?"""
     gpu_name = row.gpu.name if row.gpu else "cpu"
-    price = row.spot_hourly_usd if capacity == "spot" else row.hourly_usd
+    price = row.price(capacity)
     base = Candidate(row.name, gpu_name, row.gpus, False, 0, 0.0)
     if price is None:
         return replace(base, reason="no spot capacity for this type")
-    if row.gpu is not None and row.gpu.vendor == "aws" and not req.neuron:
-        return replace(base, reason="needs a Neuron-compiled image (set requirements.neuron: true)")
-    if row.gpu is not None and row.gpu.vendor == "nvidia" and req.neuron:
-        return replace(base, reason="requirements.neuron asks for AWS Inferentia")
+    if row.gpu is not None and (row.gpu.runtime == "neuron") != req.neuron:
+        reason = (
+            "requirements.neuron asks for AWS Inferentia"
+            if req.neuron
+            else "needs a Neuron-compiled image (set requirements.neuron: true)"
+        )
+        return replace(base, reason=reason)
     if row.gpu is None:
         accel = replace(
             CPU_PER_VCPU,
@@ -123,19 +126,26 @@ def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str
         return replace(
             base, reason=f"p95 {perf.latency_ms:.0f} ms at batch 1 exceeds the {req.p95_latency_ms:.0f} ms target"
         )
-    rps = req.measured_rps_per_replica or perf.rps * copies
-    if req.measured_on is not None and req.measured_rps_per_replica is not None:
-        rps = _calibrated(req, row, rps=perf.rps * copies, capacity=capacity, precision=precision)
+    rps = perf.rps * copies
+    if req.measured_rps_per_replica is not None:
+        # A pilot's measurement: as measured, or as a calibration of this row's estimate when the
+        # measurement names the type it ran on.
+        rps = _calibrated(req, rps, precision) if req.measured_on else req.measured_rps_per_replica
     needed = max(1, math.ceil(req.peak_rps * PEAK_HEADROOM / rps))
-    return replace(base, feasible=True, replicas_needed=needed, hourly_usd=needed * price, rps_per_replica=rps)
+    return replace(
+        base,
+        feasible=True,
+        replicas_needed=needed,
+        hourly_usd=needed * price,
+        instance_hourly_usd=price,
+        rps_per_replica=rps,
+    )
 
 
-def _calibrated(req: Requirements, row: InstanceType, rps: float, capacity: str, precision: str | None) -> float:
-    """Scale this row's estimate by measured/estimated on the type the pilot ran on."""
+def _calibrated(req: Requirements, rps: float, precision: str | None) -> float:
+    """Scale an estimate by measured/estimated on the type the pilot ran on."""
     assert req.measured_rps_per_replica is not None
-    ref_row = next((r for r in load_catalog().instances if r.name == req.measured_on), None)
-    if ref_row is None:
-        return req.measured_rps_per_replica
+    ref_row = next(r for r in load_catalog().instances if r.name == req.measured_on)  # the spec checked it
     ref = evaluate(
         ref_row, req.model_copy(update={"measured_on": None, "measured_rps_per_replica": None}), "on-demand", precision
     )
@@ -160,11 +170,7 @@ def solve(
     if not feasible:
         raise NoPlacementError(_closest(cloud, target, req, candidates, precision))
 
-    def peak_cost(c: Candidate) -> tuple[float, int]:
-        price = c.hourly_usd / c.replicas_needed
-        return (max(c.replicas_needed, floor) * price, c.gpus)
-
-    return min(feasible, key=peak_cost), candidates
+    return min(feasible, key=lambda c: (c.peak_hourly_usd(floor), c.gpus)), candidates
 
 
 def _closest(cloud: str, target: Target, req: Requirements, candidates: list[Candidate], precision: str | None) -> str:
@@ -177,7 +183,7 @@ def _closest(cloud: str, target: Target, req: Requirements, candidates: list[Can
             f" at {best.latency_ms:.0f} ms (raise the target, shorten context_tokens/output_tokens, or quantize)"
         )
     need = formulas.memory_needed_gib(req, 8, precision)
-    rows = [r for r in load_catalog().rows(cloud, target) if r.gpu is not None and r.gpu.vendor == "nvidia"]
+    rows = [r for r in load_catalog().rows(cloud, target) if r.gpu is not None and r.gpu.runtime == "nvidia"]
     largest = max(rows, key=lambda r: r.gpu_memory_gib)
     return (
         f"no {what} holds the {need:.0f} GiB one replica needs; the largest is {largest.name}"
@@ -201,9 +207,6 @@ def auto(cloud: str, target: Target, req: Requirements, capacity: str, floor: in
         f"cheapest of {sum(c.feasible for c in candidates)} feasible of {len(candidates)} rows."
     )
     return Placement(
-        cloud,
-        target,
-        "auto",
         row,
         capacity,
         floor,
@@ -219,7 +222,7 @@ def _alternatives(
     cloud: str, target: Target, req: Requirements, capacity: str, floor: int, best: Candidate
 ) -> list[dict[str, object]]:
     """The same model quantized, and spot against on-demand: what each would cost at the peak."""
-    base_monthly = max(best.replicas_needed, floor) * best.hourly_usd / best.replicas_needed * HOURS_PER_MONTH
+    base_monthly = best.peak_hourly_usd(floor) * HOURS_PER_MONTH
     options: list[tuple[str, str, str | None]] = []
     order = list(formulas.BYTES_PER_PARAM)
     for precision in ("int8", "int4"):
@@ -235,7 +238,7 @@ def _alternatives(
         except NoPlacementError as exc:
             found.append({"option": label, "feasible": False, "reason": str(exc)})
             continue
-        monthly = max(alt.replicas_needed, floor) * alt.hourly_usd / alt.replicas_needed * HOURS_PER_MONTH
+        monthly = alt.peak_hourly_usd(floor) * HOURS_PER_MONTH
         note = (
             "accuracy trade-off: quantization can cost quality; validate on your own evaluation set"
             if precision
@@ -267,14 +270,12 @@ def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, 
         if r.gpu is not None
         and r.gpus <= profile.max_gpus
         and r.gpu_memory_gib >= profile.min_gpu_memory_gib
-        and (r.gpu.vendor == "aws") == neuron
-        and (capacity == "on-demand" or r.spot_hourly_usd is not None)
+        and (r.gpu.runtime == "neuron") == neuron
+        and r.price(capacity) is not None
     ]
     if not rows:
         raise NoPlacementError(f"profile {name!r} has no {cloud} {target} instance type with {capacity} capacity")
-    row = min(
-        rows, key=lambda r: (float(r.spot_hourly_usd or r.hourly_usd) if capacity == "spot" else r.hourly_usd, r.gpus)
-    )
+    row = min(rows, key=lambda r: (r.price(capacity) or 0.0, r.gpus))
     need = formulas.memory_needed_gib(req, row.gpus) if req else None
     if req is not None:
         # With requirements given, the profile must hold the model and meet the latency target.
@@ -287,4 +288,4 @@ def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, 
         f"{profile.min_gpu_memory_gib:g} GiB on <= {profile.max_gpus} GPUs is {row.name}"
         f" ({row.gpus}x {row.gpu.name if row.gpu else 'cpu'}); replicas {low}-{max(low, profile.max_replicas)}."
     )
-    return Placement(cloud, target, name, row, capacity, low, max(low, profile.max_replicas), need, explanation)
+    return Placement(row, capacity, low, max(low, profile.max_replicas), need, explanation)

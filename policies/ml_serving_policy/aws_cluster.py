@@ -8,7 +8,6 @@ CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
-GPU_AMI_TYPES = {"AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_x86_64_NVIDIA"}
 
 
 @resource_rule(
@@ -71,22 +70,32 @@ def node_group_launch_template(props):
 @resource_rule(
     "aws-eks-gpu-node-group-tainted",
     NODE_GROUP,
-    "GPU nodes carry the nvidia.com/gpu=true:NoSchedule taint, so only GPU workloads land on them.",
+    "Accelerator nodes carry their device's NoSchedule taint (nvidia.com/gpu, aws.amazon.com/neuron), so"
+    " only inference servers, which tolerate it, land on them.",
 )
 def gpu_node_group_tainted(props):
     ami = get(props, "amiType")
     if ami is UNKNOWN:
         yield "amiType must be known at preview"
         return
-    if ami not in GPU_AMI_TYPES:
+    key = accelerator_taint(ami)
+    if key is None:
         return
     taints = get(props, "taints", default=[])
     ok = taints is not UNKNOWN and any(
-        get(t, "key") == "nvidia.com/gpu" and get(t, "value") == "true" and get(t, "effect") == "NO_SCHEDULE"
-        for t in taints
+        get(t, "key") == key and get(t, "value") == "true" and get(t, "effect") == "NO_SCHEDULE" for t in taints
     )
     if not ok:
-        yield "a GPU node group needs the taint nvidia.com/gpu=true with effect NO_SCHEDULE"
+        yield f"a {ami} node group needs the taint {key}=true with effect NO_SCHEDULE"
+
+
+def accelerator_taint(ami_type: str) -> str | None:
+    """The device taint an AMI type's nodes must carry; None for CPU AMIs."""
+    if "NVIDIA" in ami_type or ami_type.endswith("_GPU"):
+        return "nvidia.com/gpu"
+    if "NEURON" in ami_type:
+        return "aws.amazon.com/neuron"
+    return None
 
 
 @resource_rule(

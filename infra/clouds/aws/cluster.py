@@ -14,9 +14,12 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LOG_RETENTION_DAYS = 90
 # Only what a node needs to join, run the VPC CNI and pull images (AWS-managed, least privilege).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
-GPU_TAINT: aws.eks.NodeGroupTaintArgsDict = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
-# Root volumes: inference images with CUDA and model weights are tens of GB.
-DISK_GIB = {"system": 50, "gpu": 200}
+# Per accelerator runtime (None: CPU nodes): the EKS-optimised AMI with its drivers, and the taint
+# that keeps every pod but the inference servers (which tolerate it) off those nodes.
+AMI_TYPES = {"nvidia": "AL2023_x86_64_NVIDIA", "neuron": "AL2023_x86_64_NEURON", None: "AL2023_x86_64_STANDARD"}
+TAINT_KEYS = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
+# Root volumes: inference images with CUDA or Neuron and model weights are tens of GB.
+DISK_GIB = {"accelerated": 200, "cpu": 50}
 CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 
 
@@ -88,7 +91,7 @@ class Cluster(pulumi.ComponentResource):
         node_role: aws.iam.Role,
         attachments: list[aws.iam.RolePolicyAttachment],
     ) -> None:
-        gpu = pool.gpu is not None
+        accelerated = pool.accelerator is not None
         template = aws.ec2.LaunchTemplate(
             f"{name}-{pool.name}",
             description=f"ml-serving {plan.stack} {pool.name} nodes: IMDSv2, encrypted root volume",
@@ -100,7 +103,7 @@ class Cluster(pulumi.ComponentResource):
                     "ebs": {
                         "encrypted": "true",
                         "kms_key_id": key.arn,
-                        "volume_size": DISK_GIB["gpu" if gpu else "system"],
+                        "volume_size": DISK_GIB["accelerated" if accelerated else "cpu"],
                         "volume_type": "gp3",
                         "delete_on_termination": "true",
                     },
@@ -119,12 +122,13 @@ class Cluster(pulumi.ComponentResource):
             node_role_arn=node_role.arn,
             subnet_ids=network.subnet_ids,
             instance_types=[pool.instance_type],
-            ami_type="AL2023_x86_64_NVIDIA" if gpu else "AL2023_x86_64_STANDARD",
+            ami_type=AMI_TYPES[pool.accelerator],
             capacity_type=CAPACITY[pool.capacity],
             scaling_config={"min_size": pool.min_nodes, "max_size": pool.max_nodes, "desired_size": pool.min_nodes},
             labels=labels,
-            # Only pods that tolerate the GPU taint (inference servers) land on GPU nodes.
-            taints=[GPU_TAINT] if gpu else None,
+            taints=[{"key": TAINT_KEYS[pool.accelerator], "value": "true", "effect": "NO_SCHEDULE"}]
+            if pool.accelerator
+            else None,
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             update_config={"max_unavailable": 1},
             opts=pulumi.ResourceOptions(
