@@ -114,7 +114,7 @@ class PolicyPackProcess:
                 urn=resource["urn"],
                 properties=_struct(resource["inputs"]),
                 options=_options(resource),
-                provider=_provider(by_urn.get(resource["provider"].rsplit("::", 1)[0])),
+                provider=_provider(resource, by_urn),
             )
             found += _violations(self.stub.Analyze(request), resource["urn"])
         stack_request = analyzer_pb2.AnalyzeStackRequest(
@@ -127,7 +127,7 @@ class PolicyPackProcess:
                     options=_options(r),
                     parent=r["parent"],
                     dependencies=r["dependencies"],
-                    provider=_provider(by_urn.get(r["provider"].rsplit("::", 1)[0])),
+                    provider=_provider(r, by_urn),
                     propertyDependencies={
                         k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
                         for k, v in r["propertyDependencies"].items()
@@ -152,7 +152,11 @@ def _options(resource: dict[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(protect=resource["protect"], parent=resource["parent"])
 
 
-def _provider(provider: dict[str, Any] | None) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(
+    resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The resource's provider; a provider reference is `<provider urn>::<provider id>`."""
+    provider = by_urn.get(resource["provider"].rsplit("::", 1)[0])
     if provider is None:
         return None
     return analyzer_pb2.AnalyzerProviderResource(

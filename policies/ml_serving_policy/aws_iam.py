@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ml_serving_policy.rules import UNKNOWN, get, resource_rule, stack_rule
+from ml_serving_policy.rules import UNKNOWN, get, of_type, resource_rule, stack_rule
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -101,9 +101,7 @@ def no_wildcard_action_on_wildcard_resource(resources):
             every = "NotResource" in statement or "*" in as_list(statement.get("Resource"))
             if every and wildcard_actions(statement):
                 yield f"{resource.name}: {where} Statement[{i}] allows wildcard actions on every resource"
-    for resource in resources:
-        if resource.resource_type != ATTACHMENT:
-            continue
+    for resource in of_type(resources, ATTACHMENT):
         arn = get(resource.props, "policyArn")
         if arn is UNKNOWN or arn is None:
             yield f"{resource.name}: policyArn must be known at preview"

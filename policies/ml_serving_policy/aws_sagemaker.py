@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ml_serving_policy.rules import UNKNOWN, expect, get, has, resource_rule, stack_rule
+from ml_serving_policy.rules import UNKNOWN, expect, get, has, of_type, resource_rule, stack_rule
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -55,9 +55,7 @@ def config_kms(props):
     " a replacement only when its name changes (terraform-provider-aws PR #48993).",
 )
 def config_unnamed(resources):
-    for resource in resources:
-        if resource.resource_type != CONFIG:
-            continue
+    for resource in of_type(resources, CONFIG):
         name = get(resource.props, "name")
         # At preview the engine fills in the autoname, which changes with every replacement.
         if name is not None and (name is UNKNOWN or not _is_autoname(resource.name, name)):

@@ -16,7 +16,7 @@ from ml_serving_policy.aws_cluster import LAUNCH_TEMPLATE, NODE_GROUP, launch_te
 from ml_serving_policy.aws_iam import ATTACHMENT, ROLE, ROLE_POLICY, as_list, parse, statements
 from ml_serving_policy.aws_sagemaker import CONFIG, ENDPOINT, TARGET
 from ml_serving_policy.aws_storage import PUBLIC_ACCESS_FLAGS, sse_kms, versioning_enabled
-from ml_serving_policy.rules import REGISTRY, UNKNOWN, get, stack_rule
+from ml_serving_policy.rules import REGISTRY, UNKNOWN, get, of_type, stack_rule
 
 BUCKET = "aws:s3/bucket:Bucket"
 SETTINGS = {
@@ -31,10 +31,6 @@ PACKAGE_GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupP
 NODE_POLICIES = {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"}
 PROD_ROLLOUTS = ("CANARY", "LINEAR")
 PROD_MIN_INSTANCES = 2
-
-
-def of_type(resources: list[Any], resource_type: str) -> list[Any]:
-    return [r for r in resources if r.resource_type == resource_type]
 
 
 def attached(resource: Any, target: Any, prop: str, name_prop: str | None = None) -> bool:

@@ -57,6 +57,11 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
     return value
 
 
+def of_type(resources: list[Any], resource_type: str) -> list[Any]:
+    """The resources of one type, for stack rules."""
+    return [r for r in resources if r.resource_type == resource_type]
+
+
 def expect(props: Any, *path: str | int, equals: Any, default: Any = None) -> Iterable[str]:
     """One violation unless the value at `path` is exactly `equals`; unknown or missing is one too."""
     value = get(props, *path, default=default)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, stack_rule
+from ml_serving_policy.rules import UNKNOWN, get, of_type, stack_rule
 
 COST_ESTIMATE = "ml-serving:index:CostEstimate"
 
@@ -12,9 +12,7 @@ COST_ESTIMATE = "ml-serving:index:CostEstimate"
     "The stack's estimated monthly cost at maximum replicas stays within budget_monthly_usd.",
 )
 def cost_within_budget(resources):
-    for resource in resources:
-        if resource.resource_type != COST_ESTIMATE:
-            continue
+    for resource in of_type(resources, COST_ESTIMATE):
         budget = get(resource.props, "budgetMonthlyUsd")
         estimate = get(resource.props, "monthlyUsdMax")
         if budget is None:
