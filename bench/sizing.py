@@ -13,8 +13,8 @@ import math
 import statistics
 import time
 
+from infra.catalog import load_catalog, load_profiles
 from infra.sizing import solver
-from infra.sizing.catalog import load_catalog, load_profiles
 from infra.spec import Requirements
 
 MODELS = [

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _preview(args: argparse.Namespace, console: Console) -> int:
-    from infra.engine.preview import exit_status, preview, render
+    from infra.engine.preview import exit_status, preview
+    from infra.engine.render import render
 
     document = preview(args.stack)
     if args.json:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from infra.environments import ENVIRONMENTS
 from infra.errors import SpecError
+from infra.facts import cloud_facts
 from infra.sizing import solver
-from infra.spec import Cluster, Endpoint, Requirements, Spec, cloud_facts
+from infra.spec import Cluster, Endpoint, Requirements, Spec
 
 # Rollback alarms: the share of 5xx responses that fails a rollout, per environment.
 ERROR_RATE_PERCENT = {"dev": 5.0, "staging": 2.0, "prod": 1.0}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from infra.catalog import load_catalog
 from infra.engine.stackfile import read_config
 from infra.errors import SpecError
 from infra.plan import build_plan
-from infra.sizing.catalog import load_catalog
 from infra.spec import load_spec
 from tests.conftest import endpoints, with_keys
 

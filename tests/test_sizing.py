@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from infra.catalog import load_catalog, load_profiles
 from infra.engine.stackfile import ROOT
 from infra.sizing import formulas, solver
-from infra.sizing.catalog import load_catalog, load_profiles
 from infra.spec import Requirements
 
 CATALOG = load_catalog()
@@ -45,7 +45,7 @@ def test_every_aws_instance_type_is_one_the_api_accepts_for_its_target() -> None
 def test_every_catalog_number_has_a_source() -> None:
     import yaml
 
-    data = yaml.safe_load((ROOT / "infra" / "sizing" / "catalog.yaml").read_text())
+    data = yaml.safe_load((ROOT / "infra" / "catalog" / "catalog.yaml").read_text())
     for name, gpu in data["gpus"].items():
         assert {"memory", "bandwidth", "tflops", "llm_tokens_per_s"} <= set(gpu["sources"]), name
         assert all(str(s).strip() for s in gpu["sources"].values()), name

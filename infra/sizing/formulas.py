@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra.sizing.catalog import Accelerator
+from infra.catalog import Accelerator
 from infra.spec import Requirements
 
 GIB = 2**30

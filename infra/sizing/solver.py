@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from infra.catalog import Accelerator, InstanceType, Target, load_catalog, load_profiles
 from infra.environments import ENVIRONMENTS
+from infra.facts import cloud_facts
 from infra.sizing import formulas
-from infra.sizing.catalog import Accelerator, InstanceType, Target, load_catalog, load_profiles
-from infra.spec import Requirements, cloud_facts
+from infra.spec import Requirements
 
 HOURS_PER_MONTH = 730  # the 8,760 h year / 12, as the clouds' price calculators use
 # Autoscalers react in minutes: provision for the peak at 80% utilisation.

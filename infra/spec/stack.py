@@ -1,55 +1,24 @@
-"""The stack spec: the validated, cloud-neutral description of what a stack serves.
-
-It is read from the stack's `ml-serving:*` config keys exactly as the Pulumi CLI hands them to
-the program (strings; structured values JSON-encoded). Every problem is reported at once, one
-line each, naming the key path, the value and what is expected. No Pulumi import here.
-"""
+"""The stack file's models: network, registry, cluster, endpoints and their cross-checks."""
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import json
 import re
-from collections.abc import Callable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from infra.catalog import load_profiles
 from infra.environments import ENVIRONMENTS
-from infra.errors import SpecError
-
-NAMESPACE = "ml-serving"
-
-Name = Annotated[str, Field(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
-Precision = Literal["fp32", "bf16", "fp16", "int8", "int4"]
-
-
-@cache
-def cloud_facts() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((Path(__file__).parent / "clouds.yaml").read_text())
-
-
-@cache
-def instance_type_names() -> frozenset[str]:
-    from infra.sizing.catalog import load_catalog
-
-    return frozenset(r.name for r in load_catalog().instances)
+from infra.facts import cloud_facts
+from infra.spec.base import Name, _Strict
+from infra.spec.requirements import Requirements
 
 
 @cache
 def profile_names() -> tuple[str, ...]:
-    from infra.sizing.catalog import load_profiles
-
     return tuple(load_profiles())
-
-
-class _Strict(BaseModel):
-    # Unknown keys are errors: a typo must never be silently ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Network(_Strict):
@@ -119,43 +88,6 @@ class Model(_Strict):
             raise ValueError(
                 "give exactly one of image (a full reference) or image_tag (a tag in this stack's registry)"
             )
-        return self
-
-
-class Requirements(_Strict):
-    """What the endpoint must deliver; `auto` sizing derives capacity from these."""
-
-    peak_rps: float = Field(gt=0, le=100_000)
-    p95_latency_ms: float = Field(gt=0, le=600_000)
-    params_billion: float | None = Field(default=None, gt=0, le=2_000)
-    weights_gb: float | None = Field(default=None, gt=0, le=4_000)
-    precision: Precision = "fp16"
-    model_type: Literal["llm", "encoder"] = "llm"
-    context_tokens: int = Field(default=4096, ge=1, le=1_048_576)
-    output_tokens: int = Field(default=256, ge=1, le=65_536)
-    concurrency: int = Field(default=8, ge=1, le=4096)
-    layers: int | None = Field(default=None, ge=1, le=1000)
-    kv_heads: int | None = Field(default=None, ge=1, le=1024)
-    head_dim: int | None = Field(default=None, ge=1, le=1024)
-    neuron: bool = Field(default=False, description="the image is compiled for AWS Inferentia (Neuron)")
-    measured_rps_per_replica: float | None = Field(default=None, gt=0)
-    measured_on: str | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Requirements:
-        if (self.params_billion is None) == (self.weights_gb is None):
-            raise ValueError("give exactly one of params_billion or weights_gb")
-        kv = (self.layers, self.kv_heads, self.head_dim)
-        if any(v is not None for v in kv) and any(v is None for v in kv):
-            raise ValueError("layers, kv_heads and head_dim go together: give all three or none")
-        if self.output_tokens >= self.context_tokens and self.model_type == "llm":
-            raise ValueError(
-                f"output_tokens {self.output_tokens} must be less than context_tokens {self.context_tokens}"
-            )
-        if self.measured_on is not None and self.measured_rps_per_replica is None:
-            raise ValueError("measured_on needs measured_rps_per_replica")
-        if self.measured_on is not None and self.measured_on not in instance_type_names():
-            raise ValueError(f"measured_on {self.measured_on!r} is not an instance type of the sizing catalog")
         return self
 
 
@@ -244,7 +176,9 @@ class Spec(_Strict):
     cluster: Cluster | None = None
     endpoints: list[Endpoint] = Field(default_factory=list, max_length=20)
     budget_monthly_usd: float | None = Field(default=None, gt=0)
-    tags: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")], Annotated[str, Field(max_length=63)]] = {}
+    tags: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")], Annotated[str, Field(max_length=63)]] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
@@ -301,89 +235,3 @@ class Spec(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-
-def config_to_input(config: Mapping[str, str]) -> dict[str, Any]:
-    """The `ml-serving:*` keys of a Pulumi config map, decoded as `pulumi.Config.get_object` would."""
-    data: dict[str, Any] = {}
-    for key, raw in config.items():
-        namespace, _, name = key.partition(":")
-        if namespace != NAMESPACE:
-            continue
-        try:
-            data[name] = json.loads(raw)
-        except (TypeError, ValueError):
-            data[name] = raw  # a plain string value
-    return data
-
-
-def load_spec(config: Mapping[str, str]) -> Spec:
-    """Validate a whole stack's config; raise SpecError listing every problem."""
-    try:
-        return Spec.model_validate(config_to_input(config))
-    except ValidationError as exc:
-        raise SpecError(error_lines(exc)) from None
-
-
-def error_lines(exc: ValidationError, key_path: Callable[[tuple[int | str, ...]], str] | None = None) -> list[str]:
-    """One line per pydantic error: key path (stack-file form unless given), value, expectation."""
-    key_path = key_path or _key_path
-    lines: list[str] = []
-    for err in exc.errors(include_url=False):
-        path = key_path(err["loc"])
-        if err["type"] == "value_error":
-            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
-            for part in message.splitlines():
-                # Cross-checks on the whole spec carry their own relative key path.
-                lines.append(f"{NAMESPACE}:{part}" if not err["loc"] else f"{path}: {part}")
-        elif err["type"] == "extra_forbidden":
-            lines.append(f"{path}: unknown key{_suggestion(err['loc'])}")
-        elif err["type"] == "missing":
-            lines.append(f"{path}: missing; this key is required")
-        else:
-            expected = err["msg"].replace("Input should be", "expected").replace("String should", "expected to")
-            lines.append(f"{path}: {_short(err['input'])} is invalid; {expected}")
-    return lines
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    path = NAMESPACE + ":"
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][\w-]*", part):
-            path += ("." if i else "") + part
-        else:  # a key no schema has: quoted, so the path stays readable
-            path += f"[{part!r}]"
-    return path
-
-
-def _suggestion(loc: tuple[int | str, ...]) -> str:
-    """`; did you mean 'models'?` for a misspelt key, from the fields of the model it sits in."""
-    model: type[BaseModel] | None = Spec
-    for part in loc[:-1]:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        model = _model_of(field.annotation) if field else None
-    if model is None:
-        return ""
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    if close:
-        return f" {str(loc[-1])!r}; did you mean {close[0]!r}?"
-    return f" {str(loc[-1])!r}; expected one of {', '.join(model.model_fields)}"
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found:
-            return found
-    return None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

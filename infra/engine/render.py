@@ -1,0 +1,91 @@
+"""The offline preview as a person reads it: the resource tree, policy results and the cost table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from infra.engine.analyzer import Violation
+from infra.engine.mockrun import UNKNOWN
+
+
+def render(document: dict[str, Any], console: Console) -> None:
+    console.print(_tree(document))
+    _print_violations(document, console)
+    _print_cost(document, console)
+    outputs = {k: ("(known after apply)" if v == UNKNOWN else v) for k, v in document["outputs"].items() if k != "cost"}
+    for name, value in outputs.items():
+        console.print(f"[bold]output[/bold] {name}: {value}", highlight=False)
+
+
+def _tree(document: dict[str, Any]) -> Tree:
+    tree = Tree(
+        f"[bold]{document['stack']}[/bold] ({document['environment']}): "
+        f"{sum(r['custom'] for r in document['resources'])} resources"
+    )
+    children: dict[str, list[dict[str, Any]]] = {}
+    for resource in document["resources"]:
+        children.setdefault(resource["parent"], []).append(resource)
+
+    def add(node: Tree, parent_urn: str) -> None:
+        # Registration order depends on when inputs resolve; sorted, two previews read the same.
+        for resource in sorted(children.get(parent_urn, []), key=lambda r: (r["custom"], r["type"], r["name"])):
+            label = f"{resource['type']} [cyan]{resource['name']}[/cyan]"
+            if resource["protect"]:
+                label += " [yellow]protected[/yellow]"
+            if resource["retainOnDelete"]:
+                label += " [yellow]retained[/yellow]"
+            details = _key_properties(resource["inputs"])
+            add(node.add(label + (f" [dim]{details}[/dim]" if details else "")), resource["urn"])
+
+    urns = {r["urn"] for r in document["resources"]}
+    for root in sorted({r["parent"] for r in document["resources"]} - urns):
+        add(tree, root)
+    return tree
+
+
+def _key_properties(inputs: dict[str, Any], limit: int = 4) -> str:
+    shown = []
+    for key, value in inputs.items():
+        if isinstance(value, (str, int, float, bool)) and key not in ("tags", "policy", "description"):
+            text = "(unknown)" if value == UNKNOWN else str(value)
+            shown.append(f"{key}={text if len(text) <= 40 else text[:37] + '...'}")
+    return " ".join(shown[:limit])
+
+
+def _print_violations(document: dict[str, Any], console: Console) -> None:
+    violations = [Violation(**v) for v in document["violations"]]
+    console.print(
+        f"\n[bold]Policies[/bold]: {len(document['policies'])} rules, "
+        f"{sum(v.level == 'mandatory' for v in violations)} mandatory and "
+        f"{sum(v.level == 'advisory' for v in violations)} advisory violations"
+    )
+    for level in ("mandatory", "advisory"):
+        for v in (v for v in violations if v.level == level):
+            where = v.urn.rsplit("::", 1)[-1] if v.urn else "stack"
+            console.print(
+                f"  [{'red' if level == 'mandatory' else 'yellow'}]{level}[/] {v.policy} ({where}): {v.message}",
+                highlight=False,
+            )
+
+
+def _print_cost(document: dict[str, Any], console: Console) -> None:
+    cost = document["outputs"].get("cost")
+    if not isinstance(cost, dict) or not cost.get("endpoints"):
+        console.print("\n[bold]Cost[/bold]: no estimate (this stack serves no endpoints)")
+        return
+    table = Table(title="Estimated cost (USD, on-demand list prices)", title_justify="left")
+    for column in ("endpoint", "$/h min", "$/h max", "$/month min", "$/month max"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for name, figures in cost["endpoints"].items():
+        table.add_row(
+            name,
+            *(f"{figures[k]:,.2f}" for k in ("hourly_usd_min", "hourly_usd_max", "monthly_usd_min", "monthly_usd_max")),
+        )
+    table.add_row("[bold]stack[/bold]", "", "", f"{cost['monthlyUsdMin']:,.2f}", f"{cost['monthlyUsdMax']:,.2f}")
+    console.print(table)
+    if cost.get("budgetMonthlyUsd"):
+        console.print(f"budget: ${cost['budgetMonthlyUsd']:,.2f}/month", highlight=False)
