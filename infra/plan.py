@@ -13,6 +13,7 @@ from infra.environments import ENVIRONMENTS
 from infra.errors import SpecError
 from infra.facts import cloud_facts
 from infra.sizing import solver
+from infra.sizing.layout import Layout
 from infra.spec import Cluster, Endpoint, Requirements, Spec
 
 # Rollback alarms: the share of 5xx responses that fails a rollout, per environment.
@@ -84,6 +85,7 @@ class EndpointPlan:
     cost: Cost
     explanation: str
     instance_extra: dict[str, str]  # cloud-specific names for the translator (e.g. accelerator)
+    layout: Layout  # the serving layout sizing chose (tensor parallelism, batch, context, precision)
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         cost=cost,
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
+        layout=placement.layout,
     )
 
 

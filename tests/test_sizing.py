@@ -346,3 +346,25 @@ def test_size_rejects_bad_flags_with_one_line() -> None:
     proc = _size("--cloud", "aws", "--params-billion", "7", "--peak-rps", "-3", "--p95-latency-ms", "800")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "--peak-rps: -3.0 is invalid; expected greater than 0"
+
+
+# --- the serving layout ------------------------------------------------------------------------
+
+
+def test_auto_placement_carries_the_layout_the_server_is_given() -> None:
+    placement = solver.auto("aws", "kubernetes", req(context_tokens=4096, output_tokens=256), "on-demand", 1)
+    layout = placement.layout
+    assert layout.tensor_parallel * layout.copies_per_instance <= placement.row.gpus
+    assert (layout.max_model_len, layout.max_input_tokens) == (4096, 3840)
+    assert layout.precision == "fp16" and layout.kv_cache_precision == "fp16"
+    # The KV budget holds at least the batch's full contexts (the solver checked memory for them).
+    assert layout.kv_cache_tokens >= layout.max_num_seqs * 4096
+    assert layout.ttft_ms is not None and layout.tpot_ms is not None
+    assert 0 < layout.ttft_ms < layout.latency_ms <= 15000
+
+
+def test_profile_without_requirements_shards_over_every_gpu_with_engine_defaults() -> None:
+    placement = solver.by_profile("aws", "managed", "large", None, "on-demand", 1)
+    layout = placement.layout
+    assert layout.tensor_parallel == placement.row.gpus and layout.copies_per_instance == 1
+    assert layout.kv_cache_tokens == 0 and layout.ttft_ms is None

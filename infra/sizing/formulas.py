@@ -84,6 +84,16 @@ def kv_cache_gib(req: Requirements, precision: str | None = None) -> float:
     return kv_bytes_per_token(req, precision) * req.context_tokens * req.concurrency / GIB
 
 
+def kv_budget_tokens(req: Requirements, gpu_memory_gib: float, gpus: int, precision: str | None = None) -> int:
+    """Tokens of KV cache one copy on `gpus` accelerators of `gpu_memory_gib` each can hold after
+    the weights and the reserve (0 for encoders)."""
+    per_token = kv_bytes_per_token(req, precision)
+    if not per_token:
+        return 0
+    free = gpu_memory_gib * gpus * USABLE_FRACTION - weights_gib(req, precision) - RESERVE_GIB_PER_GPU * gpus
+    return max(0, int(free * GIB / per_token))
+
+
 def memory_needed_gib(req: Requirements, gpus: int = 1, precision: str | None = None) -> float:
     """GPU memory one replica needs on `gpus` accelerators: (weights + KV + reserve) / usable fraction."""
     return (weights_gib(req, precision) + kv_cache_gib(req, precision) + RESERVE_GIB_PER_GPU * gpus) / USABLE_FRACTION
@@ -94,6 +104,8 @@ class Performance:
     latency_ms: float  # p95 latency of one request at the chosen batch
     batch: int  # concurrent sequences the replica runs within the latency target
     rps: float  # requests per second one replica sustains
+    ttft_ms: float | None = None  # time to first token at the chosen batch (None for encoders)
+    tpot_ms: float | None = None  # time per output token at the chosen batch (None for encoders)
 
 
 def performance(req: Requirements, gpu: Accelerator, gpus: int, precision: str | None = None) -> Performance:
@@ -123,7 +135,13 @@ def performance(req: Requirements, gpu: Accelerator, gpus: int, precision: str |
         step_s = (weights + kv_seq * batch) / bandwidth
         latency = prefill_s + decode_steps * step_s
         tokens_s = min(batch / step_s, cap_tokens_s)
-        return Performance(latency * 1000, batch, min(batch / latency, tokens_s / decode_steps))
+        return Performance(
+            latency * 1000,
+            batch,
+            min(batch / latency, tokens_s / decode_steps),
+            (prefill_s + step_s) * 1000,
+            step_s * 1000,
+        )
 
     results = [at(batch) for batch in _batches(req.concurrency)]
     within = [p for p in results if p.latency_ms <= req.p95_latency_ms]

@@ -47,6 +47,7 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
         "replicas": {"min": placement.min_replicas, "max": placement.max_replicas},
         "rps_per_replica": round(chosen.rps_per_replica, 3),
         "latency_ms": round(chosen.latency_ms, 1),
+        "layout": placement.layout.as_dict(),
         "memory_needed_gib": round(placement.memory_needed_gib or 0.0, 2),
         "hourly_usd": round(placement.hourly_usd(placement.max_replicas), 4),
         "monthly_usd": round(placement.hourly_usd(placement.max_replicas) * solver.HOURS_PER_MONTH, 2),

@@ -14,6 +14,7 @@ from infra.catalog import Accelerator, InstanceType, Target, load_catalog, load_
 from infra.environments import ENVIRONMENTS
 from infra.facts import cloud_facts
 from infra.sizing import formulas
+from infra.sizing.layout import Layout, profile_layout
 from infra.spec import Requirements
 
 HOURS_PER_MONTH = 730  # the 8,760 h year / 12, as the clouds' price calculators use
@@ -70,6 +71,7 @@ class Placement:
     max_replicas: int
     memory_needed_gib: float | None
     explanation: str
+    layout: Layout  # what the serving container is told: parallelism, batch, context, memory, precision
     candidates: tuple[Candidate, ...] = ()
     alternatives: tuple[dict[str, object], ...] = field(default=())
 
@@ -140,6 +142,28 @@ def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str
         hourly_usd=needed * price,
         instance_hourly_usd=price,
         rps_per_replica=rps,
+    )
+
+
+def layout_of(row: InstanceType, req: Requirements, tensor_parallel: int, copies: int) -> Layout:
+    """The serving layout of `req` on `row` at the given tensor-parallel degree and copies."""
+    accel = row.gpu
+    memory = accel.memory_gib if accel else row.ram_gib * CPU_USABLE_RAM
+    perf = formulas.performance(req, accel or CPU_PER_VCPU, tensor_parallel) if accel else None
+    prompt = req.context_tokens - req.output_tokens if req.model_type == "llm" else req.context_tokens
+    return Layout(
+        tensor_parallel=tensor_parallel,
+        copies_per_instance=copies,
+        max_num_seqs=perf.batch if perf else 1,
+        max_model_len=req.context_tokens,
+        max_input_tokens=prompt,
+        kv_cache_tokens=formulas.kv_budget_tokens(req, memory, tensor_parallel),
+        gpu_memory_utilization=formulas.USABLE_FRACTION,
+        precision=req.precision,
+        kv_cache_precision="fp32" if req.precision == "fp32" else "fp16",
+        ttft_ms=perf.ttft_ms if perf else None,
+        tpot_ms=perf.tpot_ms if perf else None,
+        latency_ms=perf.latency_ms if perf else 0.0,
     )
 
 
@@ -214,6 +238,7 @@ def auto(cloud: str, target: Target, req: Requirements, capacity: str, floor: in
         peak,
         need,
         explanation,
+        layout_of(row, req, best.tensor_parallel, best.copies_per_instance),
         tuple(candidates),
         tuple(_alternatives(cloud, target, req, capacity, floor, best)),
     )
@@ -278,15 +303,17 @@ def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, 
         raise NoPlacementError(f"profile {name!r} has no {cloud} {target} instance type with {capacity} capacity")
     row = min(rows, key=lambda r: (r.price(capacity) or 0.0, r.gpus))
     need = formulas.memory_needed_gib(req, row.gpus) if req else None
+    layout = profile_layout(row.gpus)
     if req is not None:
         # With requirements given, the profile must hold the model and meet the latency target.
         fit = evaluate(row, req, capacity)
         if not fit.feasible:
             raise NoPlacementError(f"profile {name!r} ({row.name}): {fit.reason}; choose a larger profile or 'auto'")
+        layout = layout_of(row, req, fit.tensor_parallel, fit.copies_per_instance)
     low = max(profile.min_replicas, floor)
     explanation = (
         f"profile {name!r} ({profile.description}): cheapest {cloud} {target} row with >= "
         f"{profile.min_gpu_memory_gib:g} GiB on <= {profile.max_gpus} GPUs is {row.name}"
         f" ({row.gpus}x {row.gpu.name if row.gpu else 'cpu'}); replicas {low}-{max(low, profile.max_replicas)}."
     )
-    return Placement(row, capacity, low, max(low, profile.max_replicas), need, explanation)
+    return Placement(row, capacity, low, max(low, profile.max_replicas), need, explanation, layout)
