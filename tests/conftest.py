@@ -1,4 +1,5 @@
-"""Shared fixtures: stack configs as the CLI passes them, and previews of the shipped stacks."""
+"""Shared fixtures: stack configs as the CLI passes them, previews of the shipped stacks, and the
+policy pack running with every rule mandatory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infra.engine.analyzer import PolicyPackProcess
 from infra.engine.preview import preview
 from infra.engine.stackfile import read_config, stack_names
 
@@ -16,6 +18,14 @@ from infra.engine.stackfile import read_config, stack_names
 def preview_of(stack: str) -> dict[str, Any]:
     """One offline preview per stack and test process (the program runs in a subprocess)."""
     return preview(stack)
+
+
+@pytest.fixture(scope="module")
+def pack():
+    """The policy pack, every rule mandatory, shared by one test module."""
+    with PolicyPackProcess() as running:
+        running.configure({"all": "mandatory"})
+        yield running
 
 
 @pytest.fixture

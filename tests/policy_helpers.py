@@ -30,10 +30,15 @@ def set_path(resource: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
-__all__ = ["DELETE", "UNKNOWN", "analyze", "registered", "set_path"]
+__all__ = ["DELETE", "UNKNOWN", "analyze", "fired", "registered", "set_path"]
 
 
 def analyze(resources: list[dict[str, Any]], level: str = "mandatory") -> list[Violation]:
     with PolicyPackProcess() as pack:
         pack.configure({"all": level})
         return pack.analyze(resources)
+
+
+def fired(pack: PolicyPackProcess, rule: str, resources: list[dict[str, Any]]) -> set[str]:
+    """The levels at which `rule` reported violations (empty: it passed)."""
+    return {v.level for v in pack.analyze(resources) if v.policy == rule}

@@ -1,8 +1,8 @@
-"""Stack-level rules that join across resources."""
+"""Cloud-neutral rules: the stack's estimated cost against its budget."""
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, get, of_type, stack_rule
+from ml_serving_policy.rules import UNKNOWN, Severity, get, of_type, stack_rule
 
 COST_ESTIMATE = "ml-serving:index:CostEstimate"
 
@@ -10,8 +10,11 @@ COST_ESTIMATE = "ml-serving:index:CostEstimate"
 @stack_rule(
     "stack-cost-within-budget",
     "The stack's estimated monthly cost at maximum replicas stays within budget_monthly_usd.",
+    severity=Severity.MEDIUM,
+    remediation_steps="Lower max_replicas, pick a smaller profile or a quantized precision (`python -m infra"
+    " size` shows the alternatives), or raise budget_monthly_usd in the stack file on purpose.",
 )
-def cost_within_budget(resources):
+def cost_within_budget(resources, config):
     for resource in of_type(resources, COST_ESTIMATE):
         budget = get(resource.props, "budgetMonthlyUsd")
         estimate = get(resource.props, "monthlyUsdMax")

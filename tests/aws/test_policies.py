@@ -1,5 +1,7 @@
 """The AWS rules through the Analyzer protocol: the resources the real program registered pass, and
-each insecure variant of them (its inputs mutated) fails the rule, as a mandatory violation."""
+each insecure variant of them (its inputs mutated) fails the rule, as a mandatory violation; a value
+unknown at preview never turns a mandatory rule advisory; what the pack restates from the program
+is pinned equal to it."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ from typing import Any
 
 import pytest
 
+from infra.clouds.aws import cluster, endpoint
 from infra.clouds.aws.storage import _publishers_only
 from infra.engine.analyzer import PolicyPackProcess
+from ml_serving_policy.aws import cluster as cluster_rules
+from ml_serving_policy.aws import iam as iam_rules
+from ml_serving_policy.aws import sagemaker as sagemaker_rules
 from tests.conftest import preview_of
-from tests.policy_helpers import DELETE, UNKNOWN, set_path
+from tests.policy_helpers import DELETE, UNKNOWN, fired, set_path
 
+KEY = "aws:kms/key:Key"
+REPO = "aws:ecr/repository:Repository"
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -82,20 +90,16 @@ def policy_doc(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess() as running:
-        running.configure({"all": "mandatory"})
-        yield running
-
-
-def fired(pack: PolicyPackProcess, rule: str, resources: list[dict[str, Any]]) -> set[str]:
-    """The levels at which `rule` reported violations (empty: it passed)."""
-    return {v.level for v in pack.analyze(resources) if v.policy == rule}
-
-
 # (rule, resource type, resource name or None, secure setup, insecure path, insecure value)
 CASES: list[tuple[str, str, str | None, dict[str, Any], str, Any]] = [
+    ("aws-kms-key-rotation", KEY, None, {}, "enableKeyRotation", False),
+    ("aws-kms-key-rotation", KEY, None, {}, "enableKeyRotation", DELETE),
+    ("aws-kms-key-deletion-window", KEY, None, {}, "deletionWindowInDays", 3),
+    ("aws-ecr-immutable-tags", REPO, None, {}, "imageTagMutability", "MUTABLE"),
+    ("aws-ecr-immutable-tags", REPO, None, {}, "imageTagMutability", DELETE),
+    ("aws-ecr-scan-on-push", REPO, None, {}, "imageScanningConfiguration.scanOnPush", False),
+    ("aws-ecr-customer-managed-key", REPO, None, {}, "encryptionConfigurations[0].encryptionType", "AES256"),
+    ("aws-ecr-customer-managed-key", REPO, None, {}, "encryptionConfigurations[0].kmsKey", DELETE),
     ("aws-vpc-dns-enabled", VPC, None, {}, "enableDnsHostnames", False),
     ("aws-vpc-dns-enabled", VPC, None, {}, "enableDnsSupport", DELETE),
     ("aws-subnet-no-public-ip", SUBNET, None, {}, "mapPublicIpOnLaunch", True),
@@ -345,9 +349,30 @@ def test_node_role_holds_only_the_worker_policies(pack) -> None:
     assert fired(pack, "aws-iam-eks-node-role-managed-policies", [*roles, extra]) == {"mandatory"}
 
 
-def test_every_new_rule_is_exercised_here() -> None:
-    with PolicyPackProcess() as pack:
-        names = {p.name for p in pack.info().policies}
+def test_unknown_key_arn_is_present_and_passes(pack) -> None:
+    # At preview the key's ARN is unknown: the rule checks presence, so it neither fails nor downgrades.
+    repo = resource(REPO, stack="aws-prod")
+    assert repo["inputs"]["encryptionConfigurations"][0]["kmsKey"] == UNKNOWN
+    assert pack.analyze([repo]) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "rtype", "path"),
+    [
+        ("aws-kms-key-rotation", KEY, "enableKeyRotation"),
+        ("aws-ecr-immutable-tags", REPO, "imageTagMutability"),
+        ("aws-ecr-customer-managed-key", REPO, "encryptionConfigurations[0].encryptionType"),
+    ],
+)
+def test_unknown_value_keeps_a_mandatory_rule_mandatory(pack, rule, rtype, path) -> None:
+    unknown = set_path(resource(rtype, stack="aws-prod"), path, UNKNOWN)
+    found = [v for v in pack.analyze([unknown]) if v.policy == rule]
+    assert [v.level for v in found] == ["mandatory"]
+    assert "during preview" not in found[0].message  # not the SDK's downgraded "can't run" note
+
+
+def test_every_aws_rule_is_exercised_here(pack) -> None:
+    names = {p.name for p in pack.info().policies}
     exercised = {c[0] for c in CASES} | {
         "aws-s3-bucket-baseline",
         "aws-sagemaker-endpoint-alarms-exist",
@@ -356,10 +381,10 @@ def test_every_new_rule_is_exercised_here() -> None:
         "aws-eks-node-group-template-imdsv2",
         "aws-iam-eks-node-role-managed-policies",
     }
-    assert {n for n in names if n.startswith("aws-") and n not in exercised} <= {
-        "aws-kms-key-rotation",
-        "aws-kms-key-deletion-window",
-        "aws-ecr-immutable-tags",
-        "aws-ecr-scan-on-push",
-        "aws-ecr-customer-managed-key",
-    }  # the foundation's rules, tested in test_policies_foundation.py
+    assert {n for n in names if n.startswith("aws-")} - exercised == set()
+
+
+def test_what_the_pack_restates_from_the_program_is_equal_to_it() -> None:
+    assert set(cluster.NODE_POLICIES) == iam_rules.NODE_POLICIES
+    assert set(cluster.LOG_TYPES) == cluster_rules.LOG_TYPES
+    assert sagemaker_rules.ROUTING == endpoint.ROUTING

@@ -1,67 +1,53 @@
-"""The foundation's rules through the Analyzer protocol: secure forms pass, insecure forms fail,
-and a value unknown at preview never turns a mandatory rule advisory."""
+"""The pack as a whole through the Analyzer protocol: every rule's metadata and name, why rules never
+read an unknown value, enforcement per environment, and the cloud-neutral rules (the budget)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
 from infra.engine.analyzer import PolicyPackProcess, load_policy_config
-from tests.policy_helpers import DELETE, UNKNOWN, analyze, registered, set_path
+from infra.environments import ENVIRONMENTS
+from ml_serving_policy import environments as pack_environments
+from ml_serving_policy.rules import Severity, stack_rule
+from tests.conftest import preview_of
+from tests.policy_helpers import UNKNOWN, analyze, registered, set_path
 
-KEY = "aws:kms/key:Key"
 REPO = "aws:ecr/repository:Repository"
-
-CASES = [
-    # (rule, resource type, path, insecure value)
-    ("aws-kms-key-rotation", KEY, "enableKeyRotation", False),
-    ("aws-kms-key-rotation", KEY, "enableKeyRotation", DELETE),
-    ("aws-kms-key-deletion-window", KEY, "deletionWindowInDays", 3),
-    ("aws-ecr-immutable-tags", REPO, "imageTagMutability", "MUTABLE"),
-    ("aws-ecr-immutable-tags", REPO, "imageTagMutability", DELETE),
-    ("aws-ecr-scan-on-push", REPO, "imageScanningConfiguration.scanOnPush", False),
-    ("aws-ecr-customer-managed-key", REPO, "encryptionConfigurations[0].encryptionType", "AES256"),
-    ("aws-ecr-customer-managed-key", REPO, "encryptionConfigurations[0].kmsKey", DELETE),
-]
+PROD_RULE = "aws-sagemaker-prod-endpoint-capacity-and-rollout"
+RULE_NAME = re.compile(r"(aws|gcp|azure|kubernetes|stack)-[a-z0-9]+(-[a-z0-9]+)+")
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess() as running:
-        running.configure({"all": "mandatory"})
-        yield running
+def test_every_rule_has_a_conventional_name_a_severity_and_remediation_steps(pack) -> None:
+    policies = list(pack.info().policies)
+    assert len(policies) == len({p.name for p in policies}) > 40
+    for policy in policies:
+        assert RULE_NAME.fullmatch(policy.name), policy.name
+        assert policy.severity != analyzer_pb2.PolicySeverity.POLICY_SEVERITY_UNSPECIFIED, policy.name
+        assert len(policy.remediation_steps) > 20 and len(policy.description) > 20, policy.name
 
 
-@pytest.mark.parametrize(("rule", "rtype", "path", "value"), CASES)
-def test_rule_passes_secure_and_fails_insecure(pack, rule, rtype, path, value) -> None:
-    secure = registered("aws-prod", rtype)
-    assert not [v for v in pack.analyze([secure]) if v.policy == rule]
-    insecure = set_path(registered("aws-prod", rtype), path, value)
-    found = [v for v in pack.analyze([insecure]) if v.policy == rule]
-    assert [v.level for v in found] == ["mandatory"], found
+def test_a_rule_named_for_another_cloud_is_refused_when_registered() -> None:
+    decorate = stack_rule("gcp-bucket-baseline", "why", severity=Severity.LOW, remediation_steps="how")
+    with pytest.raises(ValueError, match="aws-<resource>-<what>"):
+        decorate(_aws_check)
 
 
-def test_unknown_key_arn_is_present_and_passes(pack) -> None:
-    # At preview the key's ARN is unknown: the rule checks presence, so it neither fails nor downgrades.
-    repo = registered("aws-prod", REPO)
-    assert repo["inputs"]["encryptionConfigurations"][0]["kmsKey"] == UNKNOWN
-    assert pack.analyze([repo]) == []
+def _aws_check(resources, config):
+    yield from ()
 
 
-@pytest.mark.parametrize(
-    ("rule", "rtype", "path"),
-    [
-        ("aws-kms-key-rotation", KEY, "enableKeyRotation"),
-        ("aws-ecr-immutable-tags", REPO, "imageTagMutability"),
-        ("aws-ecr-customer-managed-key", REPO, "encryptionConfigurations[0].encryptionType"),
-    ],
-)
-def test_unknown_value_keeps_a_mandatory_rule_mandatory(pack, rule, rtype, path) -> None:
-    resource = set_path(registered("aws-prod", rtype), path, UNKNOWN)
-    found = [v for v in pack.analyze([resource]) if v.policy == rule]
-    assert [v.level for v in found] == ["mandatory"]
-    assert "during preview" not in found[0].message  # not the SDK's downgraded "can't run" note
+_aws_check.__module__ = "ml_serving_policy.aws.storage"
+
+
+def test_what_the_pack_restates_from_the_program_is_equal_to_it() -> None:
+    prod = ENVIRONMENTS["prod"]
+    assert prod.min_replicas == pack_environments.PROD_MIN_REPLICAS
+    assert prod.allowed_rollouts == pack_environments.PROD_ROLLOUTS
+    assert set(pack_environments.ENVIRONMENTS) == set(ENVIRONMENTS)
 
 
 def test_the_sdk_would_downgrade_a_naive_rule(tmp_path) -> None:
@@ -115,11 +101,9 @@ def test_budget_rule_fails_over_budget_and_passes_within() -> None:
 
 def test_prod_policy_config_holds_any_stack_to_prod_rules() -> None:
     # aws-dev rolls out all at once on one instance: under prod's policy config that must fail.
-    from tests.conftest import preview_of
-
     with PolicyPackProcess() as pack:
         pack.configure(load_policy_config("prod"))
         found = pack.analyze(preview_of("aws-dev")["resources"])
-    prod_rule = [v for v in found if v.policy == "aws-sagemaker-prod-endpoint-capacity-and-rollout"]
+    prod_rule = [v for v in found if v.policy == PROD_RULE]
     assert prod_rule and {v.level for v in prod_rule} == {"mandatory"}
     assert any("ALL_AT_ONCE" in v.message for v in prod_rule)

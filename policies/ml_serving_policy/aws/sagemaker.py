@@ -1,10 +1,26 @@
-"""Rules for SageMaker models, endpoint configurations, endpoints and their autoscaling."""
+"""Rules for SageMaker models, endpoint configurations, endpoints and their autoscaling, and the join
+of a prod endpoint to its configuration and scalable targets."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from ml_serving_policy.rules import UNKNOWN, expect, get, has, of_type, resource_rule, stack_rule
+from pulumi_policy import PolicyConfigSchema
+
+from ml_serving_policy.environments import ENVIRONMENTS, PROD_MIN_REPLICAS, PROD_ROLLOUTS
+from ml_serving_policy.rules import (
+    UNKNOWN,
+    Severity,
+    attached,
+    expect,
+    get,
+    has,
+    of_type,
+    resource_rule,
+    stack_rule,
+)
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -14,6 +30,8 @@ VARIANT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 # Pulumi's autoname: the logical name, a dash and seven random hex digits.
 AUTONAME_SUFFIX = re.compile(r"-[0-9a-f]{7}")
 # Blue/green step sizes SageMaker accepts, as a percentage of the variant's instances.
+# Rollout strategies in SageMaker's words (restated from infra/clouds/aws/endpoint.py, pinned by a test).
+ROUTING = {"canary": "CANARY", "linear": "LINEAR", "all-at-once": "ALL_AT_ONCE"}
 STEP_PERCENT = {"canarySize": (1, 50), "linearStepSize": (10, 50)}
 
 
@@ -22,6 +40,8 @@ STEP_PERCENT = {"canarySize": (1, 50), "linearStepSize": (10, 50)}
     MODEL,
     "A model container gets no network: a compromised or malicious model cannot call out or exfiltrate"
     " requests; SageMaker fetches its artifact and image for it.",
+    severity=Severity.HIGH,
+    remediation_steps="Set enable_network_isolation=True on the model.",
 )
 def model_network_isolation(props):
     yield from expect(props, "enableNetworkIsolation", equals=True)
@@ -31,6 +51,8 @@ def model_network_isolation(props):
     "aws-sagemaker-model-in-vpc",
     MODEL,
     "Model instances attach to the stack's private subnets and security group, never to SageMaker's default network.",
+    severity=Severity.HIGH,
+    remediation_steps="Set vpc_config with the stack's private subnet ids and workload security group on the model.",
 )
 def model_in_vpc(props):
     for key in ("subnets", "securityGroupIds"):
@@ -43,6 +65,8 @@ def model_in_vpc(props):
     "aws-sagemaker-endpoint-config-kms",
     CONFIG,
     "Instance storage volumes are encrypted with the stack's customer-managed key.",
+    severity=Severity.HIGH,
+    remediation_steps="Set kms_key_arn to the stack's key on the endpoint configuration.",
 )
 def config_kms(props):
     if get(props, "kmsKeyArn") is None:
@@ -53,8 +77,10 @@ def config_kms(props):
     "aws-sagemaker-endpoint-config-unnamed",
     "An endpoint configuration has no fixed name: every change replaces it, and an endpoint switches to"
     " a replacement only when its name changes (terraform-provider-aws PR #48993).",
+    severity=Severity.HIGH,
+    remediation_steps="Remove name and name_prefix from the endpoint configuration; let the engine autoname it.",
 )
-def config_unnamed(resources):
+def config_unnamed(resources, config):
     for resource in of_type(resources, CONFIG):
         name = get(resource.props, "name")
         # At preview the engine fills in the autoname, which changes with every replacement.
@@ -73,6 +99,9 @@ def _is_autoname(resource_name: str, name: str) -> bool:
     CONFIG,
     "Variant names follow SageMaker's pattern (letters, digits, dashes), and shadow variants sit beside"
     " exactly one production variant, as CreateEndpointConfig requires.",
+    severity=Severity.HIGH,
+    remediation_steps="Name variants with letters, digits and dashes only; give shadow variants exactly one "
+    "production variant beside them.",
 )
 def config_variants(props):
     live = get(props, "productionVariants", default=[])
@@ -95,6 +124,8 @@ def config_variants(props):
     "aws-sagemaker-endpoint-config-capture-encrypted",
     CONFIG,
     "Captured requests and responses are customer data: they are written encrypted with the stack's key.",
+    severity=Severity.HIGH,
+    remediation_steps="Set data_capture_config.kms_key_id to the stack's key.",
 )
 def config_capture_encrypted(props):
     if not has(props, "dataCaptureConfig") or get(props, "dataCaptureConfig", "enableCapture") is False:
@@ -108,6 +139,9 @@ def config_capture_encrypted(props):
     ENDPOINT,
     "Every deployment is blue/green with automatic rollback on alarms, so a bad model version returns"
     " traffic to the old fleet without a human.",
+    severity=Severity.HIGH,
+    remediation_steps="Set deployment_config with a blue_green_update_policy (ALL_AT_ONCE, CANARY or LINEAR, step "
+    "in SageMaker's range) and auto_rollback_configuration naming the endpoint's alarms.",
 )
 def endpoint_rollback(props):
     routing = get(props, "deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration")
@@ -115,7 +149,7 @@ def endpoint_rollback(props):
         yield "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration must be set"
     else:
         kind = get(routing, "type")
-        if kind not in ("ALL_AT_ONCE", "CANARY", "LINEAR"):
+        if kind not in ROUTING.values():
             yield f"trafficRoutingConfiguration.type must be ALL_AT_ONCE, CANARY or LINEAR (got {kind!r})"
         size = {"CANARY": "canarySize", "LINEAR": "linearStepSize"}.get(kind)
         if size is not None:
@@ -138,6 +172,8 @@ def endpoint_rollback(props):
     TARGET,
     "A SageMaker variant scales between known bounds and never to zero: real-time variants cannot serve"
     " from zero instances.",
+    severity=Severity.MEDIUM,
+    remediation_steps="Give the scalable target literal min_capacity >= 1 and max_capacity >= min_capacity.",
 )
 def autoscaling_bounds(props):
     if get(props, "serviceNamespace") != "sagemaker":
@@ -145,3 +181,62 @@ def autoscaling_bounds(props):
     low, high = get(props, "minCapacity"), get(props, "maxCapacity")
     if not isinstance(low, (int, float)) or not isinstance(high, (int, float)) or not 1 <= low <= high:
         yield f"minCapacity and maxCapacity must be known with 1 <= min <= max (got {low!r}, {high!r})"
+
+
+def _endpoint_environment(endpoint: Any, configured: str | None) -> str | None:
+    """The environment the rule's config names, else the one the endpoint's component was registered
+    with: the prod policy config says `prod`, so a stack run under it is held to prod's rules."""
+    if configured is not None:
+        return configured
+    parent = endpoint.parent
+    value = get(parent.props, "environment") if parent is not None else None
+    return value if isinstance(value, str) else None
+
+
+@stack_rule(
+    "aws-sagemaker-prod-endpoint-capacity-and-rollout",
+    "Prod endpoints run at least two instances per variant (and never scale below two), so one"
+    " instance failing does not take the endpoint down, and roll out canary or linear, never all at once."
+    " The environment comes from this rule's `environment` config, else the endpoint's component.",
+    severity=Severity.HIGH,
+    remediation_steps="In the stack file leave prod's defaults (canary, at least two replicas) or set "
+    "rollout.strategy to canary or linear and autoscaling.min_replicas to 2 or more.",
+    config_schema=PolicyConfigSchema(properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}}),
+)
+def prod_endpoint_capacity_and_rollout(resources: list[Any], config: Mapping[str, Any]) -> Iterator[str]:
+    configured = config.get("environment") or None
+    prod_types = [ROUTING[s] for s in PROD_ROLLOUTS]
+    targets = [t for t in of_type(resources, TARGET) if get(t.props, "serviceNamespace") == "sagemaker"]
+    for endpoint in of_type(resources, ENDPOINT):
+        env = _endpoint_environment(endpoint, configured)
+        if env is None:
+            yield f"endpoint {endpoint.name}: cannot tell the environment (set this rule's `environment`)"
+            continue
+        if env != "prod":
+            continue
+        kind = get(endpoint.props, "deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type")
+        if kind not in prod_types:
+            yield f"endpoint {endpoint.name}: prod rolls out {' or '.join(prod_types)}, not {kind!r}"
+        configs = [c for c in of_type(resources, CONFIG) if attached(endpoint, c, "endpointConfigName", "name")]
+        if not configs:
+            yield f"endpoint {endpoint.name}: its endpoint configuration is not in this stack"
+        for config_resource in configs:
+            for i, variant in enumerate(get(config_resource.props, "productionVariants", default=[]) or []):
+                count = get(variant, "initialInstanceCount")
+                if not isinstance(count, (int, float)) or count < PROD_MIN_REPLICAS:
+                    yield (
+                        f"endpoint {endpoint.name}: productionVariants[{i}] starts {count!r} instances,"
+                        f" prod needs {PROD_MIN_REPLICAS}"
+                    )
+        name = get(endpoint.props, "name")
+        prefix = f"endpoint/{name}/variant/" if isinstance(name, str) else None
+        for target in targets:
+            resource_id = get(target.props, "resourceId")
+            if prefix is None or resource_id is UNKNOWN or not str(resource_id).startswith(prefix):
+                continue
+            low = get(target.props, "minCapacity")
+            if not isinstance(low, (int, float)) or low < PROD_MIN_REPLICAS:
+                yield (
+                    f"endpoint {endpoint.name}: {resource_id} scales down to {low!r} instances,"
+                    f" prod needs {PROD_MIN_REPLICAS}"
+                )

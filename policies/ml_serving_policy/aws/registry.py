@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, Severity, expect, get, resource_rule
 
 REPOSITORY = "aws:ecr/repository:Repository"
 
@@ -11,6 +11,8 @@ REPOSITORY = "aws:ecr/repository:Repository"
     "aws-ecr-immutable-tags",
     REPOSITORY,
     "Immutable tags: a tag an endpoint runs can never be re-pointed at other code.",
+    severity=Severity.HIGH,
+    remediation_steps='Set image_tag_mutability="IMMUTABLE" on the repository; push a new tag for every build.',
 )
 def ecr_immutable_tags(props):
     yield from expect(props, "imageTagMutability", equals="IMMUTABLE", default="MUTABLE")
@@ -20,6 +22,8 @@ def ecr_immutable_tags(props):
     "aws-ecr-scan-on-push",
     REPOSITORY,
     "Every pushed image is scanned for known vulnerabilities before it can be served.",
+    severity=Severity.MEDIUM,
+    remediation_steps='Set image_scanning_configuration={"scan_on_push": True} on the repository.',
 )
 def ecr_scan_on_push(props):
     yield from expect(props, "imageScanningConfiguration", "scanOnPush", equals=True)
@@ -29,6 +33,8 @@ def ecr_scan_on_push(props):
     "aws-ecr-customer-managed-key",
     REPOSITORY,
     "Images are encrypted with the stack's customer-managed KMS key, not an AWS-owned key.",
+    severity=Severity.HIGH,
+    remediation_steps='Set encryption_configurations=[{"encryption_type": "KMS", "kms_key": <the stack\'s key ARN>}].',
 )
 def ecr_customer_managed_key(props):
     config = get(props, "encryptionConfigurations", 0, default={})

@@ -1,19 +1,32 @@
-"""Rules for the model store: the artifact bucket's settings and the model package groups' policies."""
+"""Rules for the model store: the artifact bucket and its settings, the model package groups and
+their policies; stack rules join each bucket (or group) to the resources that guard it."""
 
 from __future__ import annotations
 
-from ml_serving_policy.aws_iam import as_list, parse, statements
-from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
+from ml_serving_policy.aws.iam import as_list, parse, statements
+from ml_serving_policy.rules import UNKNOWN, Severity, attached, expect, get, of_type, resource_rule, stack_rule
 
+BUCKET = "aws:s3/bucket:Bucket"
+SETTINGS = {
+    "public access block": "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "versioning": "aws:s3/bucketVersioning:BucketVersioning",
+    "SSE-KMS encryption": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "TLS-only bucket policy": "aws:s3/bucketPolicy:BucketPolicy",
+}
+PACKAGE_GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+PACKAGE_GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 PACKAGE_WRITES = {"sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage"}
 
 
 @resource_rule(
     "aws-s3-public-access-block-all",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    SETTINGS["public access block"],
     "Model artifacts are never public: all four public-access switches are on, so neither an ACL nor a"
     " policy can expose the bucket.",
+    severity=Severity.CRITICAL,
+    remediation_steps="Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets "
+    "to True on the bucket's BucketPublicAccessBlock.",
 )
 def public_access_block_all(props):
     for flag in PUBLIC_ACCESS_FLAGS:
@@ -22,8 +35,10 @@ def public_access_block_all(props):
 
 @resource_rule(
     "aws-s3-versioning-enabled",
-    "aws:s3/bucketVersioning:BucketVersioning",
+    SETTINGS["versioning"],
     "Versioning keeps every artifact an endpoint ever served, so an overwritten model can be restored.",
+    severity=Severity.MEDIUM,
+    remediation_steps='Set versioning_configuration={"status": "Enabled"} on the bucket\'s BucketVersioning.',
 )
 def versioning_enabled(props):
     yield from expect(props, "versioningConfiguration", "status", equals="Enabled")
@@ -31,9 +46,12 @@ def versioning_enabled(props):
 
 @resource_rule(
     "aws-s3-sse-kms",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    SETTINGS["SSE-KMS encryption"],
     "Objects are encrypted with the stack's customer-managed key, so reading them needs both S3 and KMS"
     " permission and key deletion can revoke them all.",
+    severity=Severity.HIGH,
+    remediation_steps='Give the bucket one rule with sse_algorithm="aws:kms", kms_master_key_id=<the stack\'s key> '
+    "and bucket_key_enabled=True.",
 )
 def sse_kms(props):
     rules = get(props, "rules", default=[])
@@ -54,8 +72,11 @@ def sse_kms(props):
 
 @resource_rule(
     "aws-s3-bucket-policy-tls-only",
-    "aws:s3/bucketPolicy:BucketPolicy",
+    SETTINGS["TLS-only bucket policy"],
     "The bucket refuses plain-HTTP requests: artifacts and captured requests never cross a network unencrypted.",
+    severity=Severity.HIGH,
+    remediation_steps='Add a Deny statement for s3:* to Principal "*" on the bucket and its objects with Condition '
+    "Bool aws:SecureTransport = false.",
 )
 def bucket_policy_tls_only(props):
     document = parse(get(props, "policy"))
@@ -84,8 +105,11 @@ def bucket_policy_tls_only(props):
 
 @resource_rule(
     "aws-sagemaker-model-package-group-policy-limits-writers",
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
+    PACKAGE_GROUP_POLICY,
     "Only the stack's publishers register model versions: the group's policy denies every write to anyone else.",
+    severity=Severity.HIGH,
+    remediation_steps="Deny sagemaker:CreateModelPackage, UpdateModelPackage and DeleteModelPackage to every "
+    "principal that is not a publisher (a Deny with a principal condition); allow none of them.",
 )
 def package_group_limits_writers(props):
     document = parse(get(props, "resourcePolicy"))
@@ -106,3 +130,41 @@ def package_group_limits_writers(props):
     missing = set() if "sagemaker:*" in denied else PACKAGE_WRITES - denied
     if missing:
         yield f"resourcePolicy must deny {', '.join(sorted(missing))} to principals that are not publishers"
+
+
+@stack_rule(
+    "aws-s3-bucket-baseline",
+    "Every bucket has its public access block (all four switches on), versioning, SSE-KMS encryption"
+    " and a TLS-only policy: a bucket without one of them is a bucket someone forgot.",
+    severity=Severity.HIGH,
+    remediation_steps="Give the bucket a BucketPublicAccessBlock, BucketVersioning, "
+    "BucketServerSideEncryptionConfiguration and BucketPolicy whose `bucket` input is the "
+    "bucket's.",
+)
+def bucket_baseline(resources, config):
+    for bucket in of_type(resources, BUCKET):
+        for label, setting_type in SETTINGS.items():
+            settings = [s for s in of_type(resources, setting_type) if attached(s, bucket, "bucket", "bucket")]
+            if not settings:
+                yield f"bucket {bucket.name} has no {label}"
+            elif label == "public access block" and not any(
+                all(get(s.props, flag) is True for flag in PUBLIC_ACCESS_FLAGS) for s in settings
+            ):
+                yield f"bucket {bucket.name}: its public access block must turn on {', '.join(PUBLIC_ACCESS_FLAGS)}"
+            elif label == "versioning" and all(list(versioning_enabled(s.props)) for s in settings):
+                yield f"bucket {bucket.name}: versioning must be Enabled"
+            elif label == "SSE-KMS encryption" and all(list(sse_kms(s.props)) for s in settings):
+                yield f"bucket {bucket.name}: default encryption must be SSE-KMS with the stack's key"
+
+
+@stack_rule(
+    "aws-sagemaker-model-package-group-has-policy",
+    "Every model package group carries a resource policy limiting who may register model versions.",
+    severity=Severity.HIGH,
+    remediation_steps="Give the group a ModelPackageGroupPolicy whose model_package_group_name is the group's.",
+)
+def package_group_has_policy(resources, config):
+    policies = of_type(resources, PACKAGE_GROUP_POLICY)
+    for group in of_type(resources, PACKAGE_GROUP):
+        if not any(attached(p, group, "modelPackageGroupName", "modelPackageGroupName") for p in policies):
+            yield f"model package group {group.name} has no resource policy"

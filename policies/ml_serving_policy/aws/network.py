@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import UNKNOWN, expect, get, resource_rule
+from ml_serving_policy.rules import UNKNOWN, Severity, expect, get, resource_rule
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -12,6 +12,8 @@ ANYWHERE = ("0.0.0.0/0", "::/0")
     "aws:ec2/vpc:Vpc",
     "Interface endpoints' private DNS names resolve only with DNS support and hostnames on; without"
     " them SDKs in the VPC reach for public endpoints that a private network cannot route to.",
+    severity=Severity.MEDIUM,
+    remediation_steps="Set enable_dns_support=True and enable_dns_hostnames=True on the VPC.",
 )
 def vpc_dns_enabled(props):
     for key in ("enableDnsSupport", "enableDnsHostnames"):
@@ -22,6 +24,9 @@ def vpc_dns_enabled(props):
     "aws-subnet-no-public-ip",
     "aws:ec2/subnet:Subnet",
     "Serving subnets are private: nothing launched in them gets a public address.",
+    severity=Severity.HIGH,
+    remediation_steps="Leave map_public_ip_on_launch unset or False; reach the internet, if at all, through VPC "
+    "endpoints.",
 )
 def subnet_no_public_ip(props):
     yield from expect(props, "mapPublicIpOnLaunch", equals=False, default=False)
@@ -31,6 +36,9 @@ def subnet_no_public_ip(props):
     "aws-security-group-rule-no-public-ingress",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "No security group admits traffic from the whole internet; clients reach endpoints from inside the VPC.",
+    severity=Severity.CRITICAL,
+    remediation_steps="Set cidr_ipv4/cidr_ipv6 to the VPC's range (or reference a security group) instead of "
+    "0.0.0.0/0 or ::/0.",
 )
 def ingress_rule_not_public(props):
     for key in ("cidrIpv4", "cidrIpv6"):
@@ -43,6 +51,9 @@ def ingress_rule_not_public(props):
     "aws-security-group-no-public-ingress",
     "aws:ec2/securityGroup:SecurityGroup",
     "No security group admits traffic from the whole internet, inline rules included.",
+    severity=Severity.CRITICAL,
+    remediation_steps="Remove inline ingress from 0.0.0.0/0 or ::/0; admit the VPC's range or a security group "
+    "instead.",
 )
 def group_not_public(props):
     rules = get(props, "ingress", default=[])
@@ -59,6 +70,8 @@ def group_not_public(props):
     "aws-vpc-endpoint-private-dns",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
     "Interface endpoints answer the services' own DNS names, so every SDK call in the VPC stays private.",
+    severity=Severity.MEDIUM,
+    remediation_steps="Set private_dns_enabled=True on every Interface endpoint.",
 )
 def vpc_endpoint_private_dns(props):
     kind = get(props, "vpcEndpointType", default="Gateway")

@@ -1,0 +1,12 @@
+"""AWS rules, one module per area the program builds; importing a module registers its rules."""
+
+from ml_serving_policy.aws import (  # noqa: F401 (registers the rules)
+    cluster,
+    iam,
+    keys,
+    monitoring,
+    network,
+    registry,
+    sagemaker,
+    storage,
+)

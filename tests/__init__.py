@@ -1,0 +1,1 @@
+"""ml-serving's tests: cloud-neutral ones here, each cloud's beside its rules in a subpackage."""

@@ -1,0 +1,1 @@
+"""AWS: the translator's resources, its rules, the API models and verify."""
