@@ -21,6 +21,7 @@ class EnvironmentDefaults:
     protect: bool  # stateful resources (keys, registries, buckets) protected and retained
     data_capture: bool  # request/response capture on managed endpoints
     policy_enforcement: Literal["advisory", "mandatory"]
+    error_rate_alarm_percent: float  # share of 5xx responses that fails a rollout (rollback alarm)
 
 
 ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
@@ -31,6 +32,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect=False,
         data_capture=False,
         policy_enforcement="advisory",
+        error_rate_alarm_percent=5.0,
     ),
     "staging": EnvironmentDefaults(
         min_replicas=1,
@@ -39,6 +41,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect=False,
         data_capture=True,
         policy_enforcement="mandatory",
+        error_rate_alarm_percent=2.0,
     ),
     "prod": EnvironmentDefaults(
         min_replicas=2,
@@ -47,5 +50,6 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect=True,
         data_capture=True,
         policy_enforcement="mandatory",
+        error_rate_alarm_percent=1.0,
     ),
 }

@@ -16,10 +16,16 @@ from infra.sizing import solver
 from infra.sizing.layout import Layout
 from infra.spec import Cluster, Endpoint, Requirements, Spec
 
-# Rollback alarms: the share of 5xx responses that fails a rollout, per environment.
-ERROR_RATE_PERCENT = {"dev": 5.0, "staging": 2.0, "prod": 1.0}
 # Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
 ALARM_PERIODS = 3
+
+
+class EndpointKeyError(Exception):
+    """A planning problem with one key of an endpoint (`key` is its path below `endpoints[i]`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,8 @@ def build_plan(spec: Spec, stack: str) -> Plan:
             endpoints.append(_endpoint(spec, ep))
         except solver.NoPlacementError as exc:
             problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")
-        except ValueError as exc:
-            problems.append(f"ml-serving:endpoints[{i}].autoscaling: {exc}")
+        except EndpointKeyError as exc:
+            problems.append(f"ml-serving:endpoints[{i}].{exc.key}: {exc}")
     if problems:
         raise SpecError(problems)
     facts = cloud_facts()[spec.cloud]
@@ -191,10 +197,12 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     low = ep.autoscaling.min_replicas if ep.autoscaling.min_replicas is not None else placement.min_replicas
     high = ep.autoscaling.max_replicas if ep.autoscaling.max_replicas is not None else max(placement.max_replicas, low)
     if high < low:
-        raise ValueError(f"max_replicas {high} is below the minimum of {low} replicas")
+        raise EndpointKeyError("autoscaling.max_replicas", f"{high} is below the minimum of {low} replicas")
     rps = _rps_per_replica(placement, req)
     if req is not None and high * rps < req.peak_rps:
-        raise ValueError(f"max_replicas {high} carries {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}")
+        raise EndpointKeyError(
+            "autoscaling.max_replicas", f"{high} replicas carry {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}"
+        )
     strategy = ep.rollout.strategy or env.rollout
     # Managed services give every model version (live or shadow) a fleet of its own, sized for its
     # share of the traffic; on Kubernetes the versions' pods share the endpoint's node pool.
@@ -232,7 +240,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         models=models,
         rollout=RolloutPlan(strategy, ep.rollout.step_percent, ep.rollout.wait_minutes * 60),
         latency_alarm_ms=latency_alarm,
-        error_rate_alarm_percent=ERROR_RATE_PERCENT[spec.environment],
+        error_rate_alarm_percent=env.error_rate_alarm_percent,
         cost=cost,
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
@@ -251,15 +259,15 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
 def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
     pools = tuple(
         NodePoolPlan(
-            f"gpu-{e.name}",
-            e.instance_type,
-            e.gpu if e.accelerator else None,
-            e.accelerator,
-            e.capacity,
-            e.min_replicas,
-            e.max_replicas,
-            e.instance_extra,
-            e.name,
+            name=f"gpu-{e.name}",
+            instance_type=e.instance_type,
+            gpu=e.gpu if e.accelerator else None,
+            accelerator=e.accelerator,
+            capacity=e.capacity,
+            min_nodes=e.min_replicas,
+            max_nodes=e.max_replicas,
+            instance_extra=e.instance_extra,
+            endpoint=e.name,
         )
         for e in endpoints
         if e.serving == "kubernetes"
@@ -269,13 +277,13 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
     cluster = spec.cluster or Cluster()
     sys_pool = cluster.system_pool
     system = NodePoolPlan(
-        "system",
-        sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"],
-        None,
-        None,
-        "on-demand",
-        sys_pool.min_nodes,
-        sys_pool.max_nodes,
-        {},
+        name="system",
+        instance_type=sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"],
+        gpu=None,
+        accelerator=None,
+        capacity="on-demand",
+        min_nodes=sys_pool.min_nodes,
+        max_nodes=sys_pool.max_nodes,
+        instance_extra={},
     )
     return ClusterPlan(cluster.kubernetes_version, system, pools)
