@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from infra.environments import ENVIRONMENTS
 from infra.errors import SpecError
 from infra.facts import cloud_facts
+from infra.naming import Names
+from infra.runtime import ServingRuntime, engine_table
 from infra.sizing import solver
 from infra.sizing.layout import Layout
-from infra.spec import Cluster, Endpoint, Requirements, Spec
+from infra.spec import Cluster, Endpoint, Model, Requirements, Spec
 
 # Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
 ALARM_PERIODS = 3
@@ -37,6 +39,7 @@ class ModelPlan:
     weight: int
     shadow: bool
     max_replicas: int  # this version's fleet at the peak (its share of the endpoint's, on managed)
+    runtime: ServingRuntime  # how its server runs: what the container is told (infra.runtime.engine_config)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ class Plan:
     def cost(self) -> Cost:
         return sum((e.cost for e in self.endpoints), Cost(0.0, 0.0))
 
+    @property
+    def names(self) -> Names:
+        """Every physical name of this stack: `plan.names("sagemaker_endpoint", endpoint)`."""
+        return Names(self.cloud, self.stack)
+
 
 def build_plan(spec: Spec, stack: str) -> Plan:
     """Turn a validated spec into a plan; sizing problems are reported as SpecError lines."""
@@ -216,8 +224,9 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
             m.weight,
             m.shadow,
             max(low, math.ceil(high * m.weight / 100)) if managed else high,
+            _runtime(spec, ep, j, m, placement.layout),
         )
-        for m in ep.models
+        for j, m in enumerate(ep.models)
     )
     cost = (
         Cost(placement.hourly_usd(low) * len(models), sum(placement.hourly_usd(m.max_replicas) for m in models))
@@ -245,6 +254,41 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
         layout=placement.layout,
+    )
+
+
+def _runtime(spec: Spec, ep: Endpoint, index: int, model: Model, layout: Layout) -> ServingRuntime:
+    """One model version's server, from the endpoint's layout.
+
+    A managed endpoint runs one server per instance: the layout's copies run inside it (vLLM's
+    data parallelism) where the engine can, and an engine that cannot is a spec error. On
+    Kubernetes every copy is a pod of its own, so each server runs one copy.
+    """
+    engine = ep.engine_of(model)
+    copies = layout.copies_per_instance if ep.serving == "managed" else 1
+    limits = engine_table()[engine].limits
+    for setting, value in (("tensor_parallel", layout.tensor_parallel), ("copies_per_server", copies)):
+        most = limits.get(setting)
+        if most is not None and value > most:
+            raise EndpointKeyError(
+                f"models[{index}].engine",
+                f"{engine!r} runs at most {most} {setting.replace('_', ' ')} per server; sizing chose {value}"
+                " for this placement; choose an engine that shards (vllm, tgi, lmi) or a smaller instance",
+            )
+    serving = cloud_facts()[spec.cloud]["serving"][ep.serving]
+    return ServingRuntime(
+        engine=engine,
+        tensor_parallel=layout.tensor_parallel,
+        copies_per_server=copies,
+        max_model_len=layout.max_model_len,
+        max_input_tokens=layout.max_input_tokens,
+        max_num_seqs=layout.max_num_seqs,
+        gpu_memory_utilization=layout.gpu_memory_utilization,
+        precision=layout.precision,
+        kv_cache_precision=layout.kv_cache_precision,
+        port=serving["port"],
+        model_dir=serving["model_dir"],
+        env=tuple(sorted(model.env.items())),
     )
 
 

@@ -12,8 +12,11 @@ from pydantic import Field, field_validator, model_validator
 from infra.catalog import load_profiles
 from infra.environments import ENVIRONMENTS
 from infra.facts import cloud_facts
+from infra.runtime import DEFAULT_ENGINE, ENV_NAME_PATTERN, Engine, owned_env_names
 from infra.spec.base import Name, _Strict
 from infra.spec.requirements import Requirements
+
+EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
 
 
 @cache
@@ -81,6 +84,9 @@ class Model(_Strict):
     artifact: str = Field(min_length=1)
     weight: int = Field(default=100, ge=0, le=100)
     shadow: bool = False
+    engine: Engine | None = Field(default=None, description="the serving engine; default by model_type")
+    # SageMaker takes at most 100 variables of up to 1024 characters; the plan sets about ten.
+    env: dict[EnvName, Annotated[str, Field(max_length=1024)]] = Field(default_factory=dict, max_length=64)
 
     @model_validator(mode="after")
     def _one_image(self) -> Model:
@@ -142,6 +148,11 @@ class Endpoint(_Strict):
     sizing: Sizing
     rollout: Rollout = Rollout()
     autoscaling: Autoscaling = Autoscaling()
+
+    def engine_of(self, model: Model) -> Engine:
+        """The model's engine: as given, or the default for the endpoint's model type (llm: vllm)."""
+        model_type = self.sizing.requirements.model_type if self.sizing.requirements else "llm"
+        return model.engine or DEFAULT_ENGINE[model_type]
 
     @field_validator("sizing", mode="before")
     @classmethod
@@ -205,7 +216,12 @@ class Spec(_Strict):
                     f" expected one of {', '.join(env.allowed_rollouts)}"
                 )
             low = ep.autoscaling.min_replicas
-            if low is not None and low < env.min_replicas:
+            if low == 0 and not facts["scale_to_zero"][ep.serving]:
+                problems.append(
+                    f"{at}.autoscaling.min_replicas: 0 is not possible on {self.cloud} {ep.serving} endpoints,"
+                    " which keep at least one instance running; expected 1 or more"
+                )
+            elif low is not None and low < env.min_replicas:
                 problems.append(
                     f"{at}.autoscaling.min_replicas: {low} is below the {self.environment} floor of {env.min_replicas}"
                 )
@@ -218,6 +234,7 @@ class Spec(_Strict):
                     f" (its shadow copies that model's traffic); {ep.name!r} has {len(live)}"
                 )
             for j, model in enumerate(ep.models):
+                problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), model.env)
                 pattern = facts.get("managed_image_pattern")
                 if ep.serving == "managed" and model.image and pattern and not re.match(pattern, model.image):
                     problems.append(
@@ -235,3 +252,13 @@ class Spec(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+
+def _env_collisions(at: str, engine: str, env: dict[str, str]) -> list[str]:
+    """A stack file's `env` may not set what the plan tells the engine (its sizing decisions)."""
+    owned = owned_env_names(engine)
+    return [
+        f"{at}.{name}: set by the plan for engine {engine!r} (from sizing); remove it or change the sizing"
+        for name in sorted(env)
+        if name in owned
+    ]
