@@ -11,15 +11,26 @@ from dataclasses import dataclass
 
 from infra.environments import ENVIRONMENTS
 from infra.errors import SpecError
-from infra.facts import cloud_facts
+from infra.facts import architecture, cloud_facts, node_image
 from infra.naming import Names
 from infra.runtime import ServingRuntime, engine_table
-from infra.sizing import solver
+from infra.sizing import formulas, solver
 from infra.sizing.layout import Layout
 from infra.spec import Cluster, Endpoint, Model, Requirements, Spec
 
 # Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
 ALARM_PERIODS = 3
+
+
+# Loading a model onto a new instance, estimated pessimistically from the weights' size: the
+# platform copies the artifact from object storage and unpacks it (100 MiB/s, well below an
+# instance's network, for a single-stream copy and a gzip'd tarball), then the server reads the
+# weights into accelerator memory (0.5 GiB/s from the instance's volume) and warms up (kernel
+# compilation and CUDA graph capture take minutes on vLLM and TGI).
+DOWNLOAD_MIB_PER_S = 100
+DOWNLOAD_BASE_S = 120
+LOAD_GIB_PER_S = 0.5
+STARTUP_BASE_S = 300
 
 
 class EndpointKeyError(Exception):
@@ -95,6 +106,8 @@ class EndpointPlan:
     explanation: str
     instance_extra: dict[str, str]  # cloud-specific names for the translator (e.g. accelerator)
     layout: Layout  # the serving layout sizing chose (tensor parallelism, batch, context, precision)
+    download_timeout_s: int  # how long the platform may take to fetch and unpack the model artifact
+    startup_timeout_s: int  # how long a new server may take to load the weights and pass its health check
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,8 @@ class NodePoolPlan:
     min_nodes: int
     max_nodes: int
     instance_extra: dict[str, str]
+    architecture: str  # x86_64 | arm64, from the cloud's facts
+    node_image: str  # the cloud's node image for that architecture and accelerator
     endpoint: str | None = None  # the endpoint a GPU pool is sized for (None: the system pool)
 
 
@@ -135,6 +150,7 @@ class Plan:
     network: NetworkPlan
     registry_name: str
     keep_images: int
+    served_image_tags: tuple[str, ...]  # tags of this stack's registry that some model version runs
     cluster: ClusterPlan | None
     endpoints: tuple[EndpointPlan, ...]
     protect: bool  # stateful resources protected and retained on delete
@@ -165,6 +181,11 @@ def build_plan(spec: Spec, stack: str) -> Plan:
             problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")
         except EndpointKeyError as exc:
             problems.append(f"ml-serving:endpoints[{i}].{exc.key}: {exc}")
+    cluster = None
+    try:
+        cluster = _cluster(spec, endpoints)
+    except SpecError as exc:
+        problems += exc.lines
     if problems:
         raise SpecError(problems)
     facts = cloud_facts()[spec.cloud]
@@ -184,7 +205,8 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         network=network,
         registry_name=spec.registry.name,
         keep_images=spec.registry.keep_images,
-        cluster=_cluster(spec, endpoints),
+        served_image_tags=spec.served_image_tags,
+        cluster=cluster,
         endpoints=tuple(endpoints),
         protect=env.protect,
         data_capture=env.data_capture,
@@ -254,7 +276,22 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
         layout=placement.layout,
+        **_load_timeouts(spec.cloud, req, placement),
     )
+
+
+def _load_timeouts(cloud: str, req: Requirements | None, placement: solver.Placement) -> dict[str, int]:
+    """How long a new instance may take to fetch the artifact and to start serving, in seconds,
+    from the weights' size (without requirements: all of the instance's accelerator memory, the
+    most a placement can hold), within the cloud's bounds where it has them."""
+    weights_gib = formulas.weights_gib(req) if req else placement.row.gpu_memory_gib
+    download = DOWNLOAD_BASE_S + weights_gib * 1024 / DOWNLOAD_MIB_PER_S
+    startup = STARTUP_BASE_S + weights_gib / LOAD_GIB_PER_S
+    bounds = cloud_facts()[cloud].get("model_load_timeout_s", {"min": 0, "max": math.inf})
+    return {
+        name: int(min(max(math.ceil(seconds), bounds["min"]), bounds["max"]))
+        for name, seconds in (("download_timeout_s", download), ("startup_timeout_s", startup))
+    }
 
 
 def _runtime(spec: Spec, ep: Endpoint, index: int, model: Model, layout: Layout) -> ServingRuntime:
@@ -301,33 +338,58 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
 
 
 def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
-    pools = tuple(
-        NodePoolPlan(
-            name=f"gpu-{e.name}",
-            instance_type=e.instance_type,
-            gpu=e.gpu if e.accelerator else None,
-            accelerator=e.accelerator,
-            capacity=e.capacity,
-            min_nodes=e.min_replicas,
-            max_nodes=e.max_replicas,
-            instance_extra=e.instance_extra,
-            endpoint=e.name,
-        )
-        for e in endpoints
-        if e.serving == "kubernetes"
-    )
-    if spec.cluster is None and not pools:
+    """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where a
+    pool's instance type has no node image for its architecture and accelerator."""
+    gpu_endpoints = [e for e in endpoints if e.serving == "kubernetes"]
+    if spec.cluster is None and not gpu_endpoints:
         return None
     cluster = spec.cluster or Cluster()
     sys_pool = cluster.system_pool
+    problems: list[str] = []
+
+    def pool(key: str, instance_type: str, accelerator: str | None) -> tuple[str, str]:
+        arch = architecture(spec.cloud, instance_type)
+        image = node_image(spec.cloud, arch, accelerator)
+        if image is None:
+            problems.append(
+                f"ml-serving:{key}: {instance_type!r} is {arch} {accelerator or 'CPU'}; {spec.cloud} has no"
+                " Kubernetes node image for that pair; choose another instance type"
+            )
+        return arch, image or ""
+
+    system_type = sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"]
+    arch, image = pool("cluster.system_pool.instance_type", system_type, None)
     system = NodePoolPlan(
         name="system",
-        instance_type=sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"],
+        instance_type=system_type,
         gpu=None,
         accelerator=None,
         capacity="on-demand",
         min_nodes=sys_pool.min_nodes,
         max_nodes=sys_pool.max_nodes,
         instance_extra={},
+        architecture=arch,
+        node_image=image,
     )
-    return ClusterPlan(cluster.kubernetes_version, system, pools)
+    pools: list[NodePoolPlan] = []
+    for e in gpu_endpoints:
+        index = next(i for i, ep in enumerate(spec.endpoints) if ep.name == e.name)
+        arch, image = pool(f"endpoints[{index}].sizing", e.instance_type, e.accelerator)
+        pools.append(
+            NodePoolPlan(
+                name=f"gpu-{e.name}",
+                instance_type=e.instance_type,
+                gpu=e.gpu if e.accelerator else None,
+                accelerator=e.accelerator,
+                capacity=e.capacity,
+                min_nodes=e.min_replicas,
+                max_nodes=e.max_replicas,
+                instance_extra=e.instance_extra,
+                architecture=arch,
+                node_image=image,
+                endpoint=e.name,
+            )
+        )
+    if problems:
+        raise SpecError(problems)
+    return ClusterPlan(cluster.kubernetes_version, system, tuple(pools))

@@ -191,6 +191,11 @@ class Spec(_Strict):
         default_factory=dict
     )
 
+    @property
+    def served_image_tags(self) -> tuple[str, ...]:
+        """Every tag of this stack's registry that a model version runs, sorted."""
+        return tuple(sorted({m.image_tag for e in self.endpoints for m in e.models if m.image_tag}))
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
         problems: list[str] = []
@@ -204,6 +209,13 @@ class Spec(_Strict):
             if not re.match(zone_pattern, zone):
                 example = facts["zones"][0].format(region=self.region)
                 problems.append(f"network.zones[{i}]: {zone!r} is not a zone of {self.region}, such as {example!r}")
+        served = self.served_image_tags
+        if self.registry.keep_images < len(served):
+            problems.append(
+                f"registry.keep_images: {self.registry.keep_images} is below the {len(served)} images this stack"
+                f" serves ({', '.join(served)}); the lifecycle would expire images in use; expected {len(served)}"
+                " or more"
+            )
         names = [e.name for e in self.endpoints]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"endpoints: endpoint name {name!r} repeats; names must be unique")
