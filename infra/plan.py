@@ -255,7 +255,10 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         if managed
         else Cost(placement.hourly_usd(low), placement.hourly_usd(high))
     )
-    latency_alarm = req.p95_latency_ms if req else 10_000.0
+    # Whole-request latency alarm: the bound the user stated (p95_latency_ms, or TTFT + output x TPOT),
+    # else the latency sizing predicts; 10 s for a profile sized without requirements.
+    stated = req.request_latency_slo_ms(placement.layout.tpot_ms) if req else None
+    latency_alarm = stated or placement.layout.latency_ms or 10_000.0
     return EndpointPlan(
         name=ep.name,
         serving=ep.serving,

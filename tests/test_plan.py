@@ -77,7 +77,7 @@ def test_an_impossible_workload_is_a_sizing_error_naming_the_closest_option(dev_
         plan_of(with_keys(dev_config, endpoints=eps))
     assert caught.value.lines == [caught.value.lines[0]]
     assert caught.value.lines[0].startswith(
-        "ml-serving:endpoints[0].sizing: no aws managed instance type meets p95 100 ms"
+        "ml-serving:endpoints[0].sizing: no aws managed instance type meets p95 latency 100 ms"
     )
 
 

@@ -1,5 +1,6 @@
-"""Sizing: the catalog against the AWS API's own models, the formulas against published figures,
-the solver's optimality on generated workloads, profile equivalence, and the `size` command."""
+"""Sizing: the solver's optimality on generated workloads, its layouts, precisions and SLOs, profile
+equivalence, stack files and the `size` command. (Catalog: test_sizing_catalog.py; the model's
+formulas and accuracy: test_sizing_model.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import math
 import subprocess
 import sys
 
-import botocore.session
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,121 +28,29 @@ def req(**overrides) -> Requirements:
     return Requirements.model_validate(values)
 
 
-# --- the catalog -----------------------------------------------------------------------------
-
-
-def test_every_aws_instance_type_is_one_the_api_accepts_for_its_target() -> None:
-    session = botocore.session.get_session()
-    ec2 = set(session.get_service_model("ec2").shape_for("InstanceType").enum)
-    sagemaker = set(session.get_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum)
-    rows = [r for r in CATALOG.instances if r.cloud == "aws"]
-    assert rows
-    for row in rows:
-        allowed = sagemaker if row.target == "managed" else ec2
-        assert row.name in allowed, f"{row.name} is not a valid {row.target} instance type"
-
-
-def test_every_catalog_number_has_a_source() -> None:
-    import yaml
-
-    data = yaml.safe_load((ROOT / "infra" / "catalog" / "catalog.yaml").read_text())
-    for name, gpu in data["gpus"].items():
-        assert {"memory", "bandwidth", "tflops", "llm_tokens_per_s"} <= set(gpu["sources"]), name
-        assert all(str(s).strip() for s in gpu["sources"].values()), name
-    for cloud, section in data["instances"].items():
-        for row in section["rows"]:
-            sources = row["sources"]
-            assert sources.get("specs") and sources.get("price"), (cloud, row["type"])
-            if "spot_hourly_usd" in row:
-                assert sources.get("spot"), (cloud, row["type"])
-
-
-def test_catalog_covers_every_cloud_and_target_with_the_required_gpus() -> None:
-    required = {
-        "aws": {"T4", "A10G", "L4", "L40S", "A100-40GB", "A100-80GB", "H100-80GB", "inferentia2"},
-        "gcp": {"T4", "L4", "A100-40GB", "A100-80GB", "H100-80GB"},
-        "azure": {"T4", "A100-80GB", "H100-80GB"},
-    }
-    for cloud, gpus in required.items():
-        for target in ("managed", "kubernetes"):
-            rows = CATALOG.rows(cloud, target)
-            present = {r.gpu.name for r in rows if r.gpu}
-            assert gpus <= present, (cloud, target, gpus - present)
-            assert any(r.gpu is None for r in rows), f"{cloud} {target} has no CPU baseline"
-
-
-def test_spot_is_cheaper_than_on_demand_where_offered() -> None:
-    for row in CATALOG.instances:
-        if row.spot_hourly_usd is not None:
-            assert 0 < row.spot_hourly_usd < row.hourly_usd, row.name
-
-
-# --- the formulas against published figures ---------------------------------------------------
-
-
-def test_llama3_8b_fp16_weights_are_about_15_gib() -> None:
-    # 8.03 B parameters x 2 bytes = 16.06 GB = 14.96 GiB (Meta's model card: 8.03 B parameters).
-    assert formulas.weights_gib(req()) == pytest.approx(14.96, abs=0.01)
-    assert formulas.weights_gib(req(precision="int4")) == pytest.approx(14.96 / 4, abs=0.01)
-
-
-def test_kv_cache_per_token_matches_model_cards() -> None:
-    # Llama-3-8B: 2 x 32 layers x 8 KV heads x 128 x 2 bytes = 128 KiB per token.
-    assert formulas.kv_bytes_per_token(req()) == 131_072
-    # Llama-2-7B (multi-head attention, 32 KV heads): 0.5 MiB per token, the figure NVIDIA's
-    # "Mastering LLM Techniques: Inference Optimization" gives.
-    assert formulas.kv_bytes_per_token(req(layers=32, kv_heads=32, head_dim=128, params_billion=6.74)) == 524_288
-    # Llama-3-70B: 80 layers x 8 KV heads x 128 -> 320 KiB per token.
-    assert formulas.kv_bytes_per_token(req(layers=80, kv_heads=8, head_dim=128, params_billion=70.6)) == 327_680
-
-
-def test_kv_shape_estimate_reproduces_llama3_layer_counts() -> None:
-    assert formulas.kv_shape(req(layers=None, kv_heads=None, head_dim=None)) == (32, 8, 128)
-    assert formulas.kv_shape(req(params_billion=70.6, layers=None, kv_heads=None, head_dim=None))[0] == 80
-
-
-def test_kv_cache_scales_with_context_and_concurrency_and_encoders_keep_none() -> None:
-    base = formulas.kv_cache_gib(req(context_tokens=4096, concurrency=8))
-    assert base == pytest.approx(131_072 * 4096 * 8 / 2**30)  # 4 GiB
-    assert formulas.kv_cache_gib(req(context_tokens=8192, concurrency=8)) == pytest.approx(2 * base)
-    assert formulas.kv_cache_gib(req(context_tokens=4096, concurrency=16)) == pytest.approx(2 * base)
-    assert formulas.kv_cache_gib(req(model_type="encoder", context_tokens=512, output_tokens=1)) == 0
-
-
-def test_quantization_changes_the_gpu_that_fits() -> None:
-    big = req(
-        params_billion=34,
-        layers=None,
-        kv_heads=None,
-        head_dim=None,
-        p95_latency_ms=60000,
-        peak_rps=1,
-        context_tokens=2048,
-        concurrency=2,
-    )
-    fp16, _ = solver.solve("aws", "managed", big)
-    int4, _ = solver.solve("aws", "managed", big.model_copy(update={"precision": "int4"}))
-    assert formulas.memory_needed_gib(big.model_copy(update={"precision": "int4"})) < 24
-    assert int4.hourly_usd < fp16.hourly_usd
-    assert int4.gpus == 1
-
-
 # --- the solver --------------------------------------------------------------------------------
 
-workloads = st.builds(
-    Requirements,
-    peak_rps=st.floats(0.1, 200),
-    p95_latency_ms=st.floats(200, 60000),
-    params_billion=st.floats(0.1, 180),
-    precision=st.sampled_from(["fp32", "bf16", "fp16", "int8", "int4"]),
-    model_type=st.sampled_from(["llm", "encoder"]),
-    context_tokens=st.integers(512, 32768),
-    output_tokens=st.integers(1, 400),
-    concurrency=st.integers(1, 64),
+workloads = (
+    st.fixed_dictionaries(
+        dict(
+            peak_rps=st.floats(0.1, 200),
+            p95_latency_ms=st.one_of(st.none(), st.floats(200, 60000)),
+            ttft_ms=st.one_of(st.none(), st.floats(100, 10000)),
+            tpot_ms=st.one_of(st.none(), st.floats(5, 300)),
+            params_billion=st.floats(0.1, 180),
+            precision=st.sampled_from(["fp32", "bf16", "fp16", "fp8", "int8", "int4"]),
+            model_type=st.just("llm"),
+            context_tokens=st.integers(512, 32768),
+            output_tokens=st.integers(1, 400),
+            concurrency=st.one_of(st.none(), st.integers(1, 64)),
+        )
+    )
+    .filter(lambda d: d["p95_latency_ms"] or d["ttft_ms"] or d["tpot_ms"])
+    .map(lambda d: Requirements.model_validate({k: v for k, v in d.items() if v is not None}))
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     workload=workloads,
     cloud=st.sampled_from(["aws", "gcp", "azure"]),
@@ -156,19 +64,24 @@ def test_no_feasible_candidate_is_cheaper_than_the_choice(workload, cloud, targe
         assert not any(
             c.feasible for c in (solver.evaluate(r, workload, "on-demand") for r in CATALOG.rows(cloud, target))
         )
-        assert "the largest is" in str(exc) or "the fastest is" in str(exc)
+        assert "the largest is" in str(exc) or "the fastest is" in str(exc) or "can serve" in str(exc)
         return
 
     def peak(c):
         return max(c.replicas_needed, floor) * c.hourly_usd / c.replicas_needed
 
     assert best.feasible and all(peak(best) <= peak(c) + 1e-9 for c in candidates if c.feasible)
-    # The choice really holds the model and meets the latency target and the peak.
+    # The choice really holds the model, meets every SLO and carries the peak.
     row = CATALOG.find(cloud, best.instance_type, target)
-    assert row is not None
+    layout = best.layout
+    assert row is not None and layout is not None
+    assert layout.tensor_parallel * layout.copies_per_instance <= max(row.gpus, 1)
     if row.gpu is not None:
-        assert formulas.memory_needed_gib(workload, best.tensor_parallel) <= best.tensor_parallel * row.gpu.memory_gib
-    assert best.latency_ms <= workload.p95_latency_ms
+        assert formulas.valid_tensor_parallel(workload, layout.tensor_parallel) or layout.tensor_parallel == 1
+        assert layout.kv_cache_tokens >= workload.context_tokens
+    assert workload.p95_latency_ms is None or layout.latency_ms <= workload.p95_latency_ms
+    assert workload.ttft_ms is None or (layout.ttft_ms or 0) <= workload.ttft_ms
+    assert workload.tpot_ms is None or (layout.tpot_ms or 0) <= workload.tpot_ms
     assert best.replicas_needed * best.rps_per_replica >= workload.peak_rps * solver.PEAK_HEADROOM - 1e-9
 
 
@@ -203,7 +116,7 @@ def test_neuron_rows_need_a_neuron_image() -> None:
 def test_alternatives_show_quantized_and_spot_options_with_their_trade_offs() -> None:
     placement = solver.auto("aws", "kubernetes", req(), "on-demand", 1)
     options = {a["option"]: a for a in placement.alternatives}
-    assert {"precision int8", "precision int4", "spot capacity"} <= set(options)
+    assert {"precision fp8", "precision int8", "precision int4", "spot capacity"} <= set(options)
     assert "accuracy" in options["precision int4"]["note"]
     assert options["spot capacity"]["monthly_usd"] < placement.hourly_usd(placement.max_replicas) * 730
 
@@ -255,13 +168,19 @@ def test_profiles_mean_equivalent_capacity_on_every_cloud(name, target) -> None:
 
 
 def test_a_profile_too_slow_for_the_latency_target_is_a_clear_error() -> None:
-    with pytest.raises(solver.NoPlacementError, match=r"profile 'pilot' \(\S+\): p95 \d+ ms at batch 1 exceeds"):
+    with pytest.raises(
+        solver.NoPlacementError,
+        match=r"profile 'pilot' \(\S+\): at batch 1 and TP 1: TTFT \d+ ms, TPOT [\d.]+ ms, latency \d+ ms; "
+        r"the SLO is p95 latency 500 ms; choose a larger",
+    ):
         solver.by_profile("aws", "managed", "pilot", req(params_billion=3, p95_latency_ms=500), "on-demand", 1)
 
 
 def test_a_model_too_big_for_its_profile_is_a_clear_error() -> None:
     with pytest.raises(
-        solver.NoPlacementError, match=r"profile 'small' \(ml\.g\S+\): needs \S+ GiB, .*choose a larger"
+        solver.NoPlacementError,
+        match=r"profile 'small' \(ml\.g\S+\): needs \S+ GiB for the weights and one 4096-token context "
+        r".*choose a larger",
     ):
         solver.by_profile(
             "aws", "managed", "small", req(params_billion=70, layers=None, kv_heads=None, head_dim=None), "on-demand", 1
@@ -337,7 +256,7 @@ def test_size_table_is_readable() -> None:
 def test_size_impossible_request_names_the_closest_option() -> None:
     proc = _size("--cloud", "aws", "--params-billion", "7", "--peak-rps", "40", "--p95-latency-ms", "50")
     assert proc.returncode == 2
-    assert proc.stderr.startswith("size: no aws managed instance type meets p95 50 ms; the fastest is ")
+    assert proc.stderr.startswith("size: no aws managed instance type meets p95 latency 50 ms; the fastest is ")
     proc = _size("--cloud", "azure", "--params-billion", "1500", "--peak-rps", "1", "--p95-latency-ms", "600000")
     assert proc.returncode == 2 and "the largest is" in proc.stderr
 
@@ -357,8 +276,8 @@ def test_auto_placement_carries_the_layout_the_server_is_given() -> None:
     assert layout.tensor_parallel * layout.copies_per_instance <= placement.row.gpus
     assert (layout.max_model_len, layout.max_input_tokens) == (4096, 3840)
     assert layout.precision == "fp16" and layout.kv_cache_precision == "fp16"
-    # The KV budget holds at least the batch's full contexts (the solver checked memory for them).
-    assert layout.kv_cache_tokens >= layout.max_num_seqs * 4096
+    # The paged KV budget holds the batch at its sequences' average length (prompt + half the output).
+    assert layout.kv_cache_tokens >= layout.max_num_seqs * (4096 - 128)
     assert layout.ttft_ms is not None and layout.tpot_ms is not None
     assert 0 < layout.ttft_ms < layout.latency_ms <= 15000
 
@@ -368,3 +287,189 @@ def test_profile_without_requirements_shards_over_every_gpu_with_engine_defaults
     layout = placement.layout
     assert layout.tensor_parallel == placement.row.gpus and layout.copies_per_instance == 1
     assert layout.kv_cache_tokens == 0 and layout.ttft_ms is None
+
+
+# --- layouts, precisions and SLOs ----------------------------------------------------------------
+
+LLAMA_70B = {
+    "params_billion": 70.6,
+    "layers": 80,
+    "kv_heads": 8,
+    "head_dim": 128,
+    "attention_heads": 64,
+    "hidden_size": 8192,
+}
+CONFIGS = "tests/data/model_configs"
+
+
+def test_latency_buys_parallelism_70b_at_3s_on_p5_runs_at_tensor_parallel_8() -> None:
+    row = CATALOG.find("aws", "p5.48xlarge", "kubernetes")
+    assert row is not None
+    fit = solver.evaluate(row, req(**LLAMA_70B, peak_rps=1, p95_latency_ms=3000), "on-demand")
+    assert fit.feasible and fit.layout is not None
+    assert (fit.layout.tensor_parallel, fit.layout.copies_per_instance) == (8, 1)
+    assert fit.latency_ms <= 3000
+    # With a relaxed target the same node runs more, smaller copies for more requests/s.
+    relaxed = solver.evaluate(row, req(**LLAMA_70B, peak_rps=1, p95_latency_ms=30000), "on-demand")
+    assert relaxed.layout is not None and relaxed.layout.tensor_parallel < 8
+    assert relaxed.layout.copies_per_instance == 8 // relaxed.layout.tensor_parallel
+
+
+def test_a_52_head_model_is_never_split_8_ways() -> None:
+    odd = req(params_billion=70, layers=80, attention_heads=52, kv_heads=4, head_dim=128, p95_latency_ms=60000)
+    for target in ("managed", "kubernetes"):
+        for row in CATALOG.rows("aws", target):
+            fit = solver.evaluate(row, odd, "on-demand")
+            assert fit.tensor_parallel in (0, 1, 2, 4), (row.name, fit.tensor_parallel)
+
+
+def test_managed_replicas_are_one_server_and_kubernetes_nodes_pack_copies() -> None:
+    small = req(peak_rps=20)
+    managed = solver.evaluate(CATALOG.find("aws", "ml.g6e.12xlarge", "managed"), small, "on-demand")  # type: ignore[arg-type]
+    nodes = solver.evaluate(CATALOG.find("aws", "g6e.12xlarge", "kubernetes"), small, "on-demand")  # type: ignore[arg-type]
+    assert managed.copies_per_instance == 1
+    assert nodes.copies_per_instance * nodes.tensor_parallel == 4 and nodes.copies_per_instance > 1
+
+
+def test_a_format_the_accelerator_lacks_is_infeasible_with_the_reason() -> None:
+    a100 = CATALOG.find("aws", "p4d.24xlarge", "kubernetes")
+    h100 = CATALOG.find("aws", "p5.48xlarge", "kubernetes")
+    b200 = CATALOG.find("aws", "p6-b200.48xlarge", "kubernetes")
+    assert a100 and h100 and b200
+    fp8 = req(precision="fp8")
+    assert solver.evaluate(a100, fp8, "on-demand").reason == (
+        "A100-40GB has no fp8 support (precision; it runs fp32, bf16, fp16, int8, int4)"
+    )
+    assert solver.evaluate(h100, fp8, "on-demand").feasible
+    fp4 = req(precision="fp4", kv_cache_precision="fp8")
+    assert "H100-80GB has no fp4 support" in (solver.evaluate(h100, fp4, "on-demand").reason or "")
+    assert solver.evaluate(b200, fp4, "on-demand").feasible
+    kv8 = req(kv_cache_precision="fp8")
+    assert "no fp8 support (kv_cache_precision" in (solver.evaluate(a100, kv8, "on-demand").reason or "")
+
+
+def test_fp8_and_an_fp8_kv_cache_fit_what_16_bits_cannot() -> None:
+    big = req(**LLAMA_70B, p95_latency_ms=60000, peak_rps=1, context_tokens=8192)
+    row = CATALOG.find("aws", "g6e.xlarge", "kubernetes")  # one 48 GB L40S
+    assert row is not None
+    assert not solver.evaluate(row, big, "on-demand").feasible
+    assert not solver.evaluate(row, big.model_copy(update={"precision": "fp8"}), "on-demand").feasible  # 66 GiB
+    h200 = CATALOG.find("aws", "p5en.48xlarge", "kubernetes")
+    assert h200 is not None
+    fp16 = solver.evaluate(h200, big, "on-demand")
+    fp8 = solver.evaluate(h200, big.model_copy(update={"precision": "fp8", "kv_cache_precision": "fp8"}), "on-demand")
+    assert fp16.layout and fp8.layout
+    per_gpu = [f.layout.kv_cache_tokens / f.layout.tensor_parallel for f in (fp16, fp8) if f.layout]
+    assert per_gpu[1] >= 2 * per_gpu[0]  # half the bytes per weight and per KV value
+    assert fp8.rps_per_replica > fp16.rps_per_replica
+
+
+def test_a_mixture_of_experts_is_costed_by_its_active_parameters() -> None:
+    mixtral = Requirements.model_validate(
+        {"peak_rps": 20, "ttft_ms": 2000, "tpot_ms": 100, "model_config": f"{CONFIGS}/mixtral-8x7b-instruct.json"}
+    )
+    dense = mixtral.model_copy(update={"active_params_billion": None, "experts": None, "experts_per_token": None})
+    moe_best, _ = solver.solve("aws", "kubernetes", mixtral)
+    dense_best, _ = solver.solve("aws", "kubernetes", dense)
+    assert moe_best.hourly_usd < dense_best.hourly_usd
+
+
+def test_ttft_and_tpot_slos_shape_the_batch() -> None:
+    loose = req(p95_latency_ms=None, ttft_ms=5000, tpot_ms=200, peak_rps=50)
+    tight = req(p95_latency_ms=None, ttft_ms=300, tpot_ms=25, peak_rps=50)
+    row = CATALOG.find("aws", "p5.48xlarge", "kubernetes")
+    assert row is not None
+    a, b = solver.evaluate(row, loose, "on-demand"), solver.evaluate(row, tight, "on-demand")
+    assert a.layout and b.layout
+    assert b.layout.ttft_ms <= 300 and b.layout.tpot_ms <= 25  # type: ignore[operator]
+    assert a.layout.max_num_seqs >= b.layout.max_num_seqs and a.rps_per_replica >= b.rps_per_replica
+
+
+def test_amd_rows_need_a_rocm_image_and_say_why() -> None:
+    mi300x = CATALOG.find("azure", "Standard_ND96isr_MI300X_v5", "kubernetes")
+    assert mi300x is not None
+    reason = solver.evaluate(mi300x, req(), "on-demand").reason or ""
+    assert reason.startswith("needs a ROCm image (set requirements.rocm: true); ROCm:")
+    assert solver.evaluate(mi300x, req(rocm=True), "on-demand").feasible
+
+
+def test_measured_on_a_type_that_cannot_hold_the_model_fails_with_one_line() -> None:
+    workload = req(**LLAMA_70B, measured_rps_per_replica=2.0, measured_on="ml.g5.xlarge", p95_latency_ms=60000)
+    with pytest.raises(
+        solver.NoPlacementError, match=r"^measured_on ml.g5.xlarge: the model cannot run there \(needs "
+    ):
+        solver.solve("aws", "managed", workload)
+
+
+# --- stack files -------------------------------------------------------------------------------
+
+
+def test_ttft_tpot_fp8_moe_and_model_config_work_in_a_stack_file(dev_config) -> None:
+    from infra.plan import build_plan
+    from infra.spec import load_spec
+    from tests.conftest import endpoints, with_keys
+
+    eps = endpoints(dev_config)
+    eps[0]["sizing"]["requirements"] = {
+        "peak_rps": 10,
+        "ttft_ms": 1500,
+        "tpot_ms": 60,
+        "percentile": 99,
+        "model_config": f"{CONFIGS}/mixtral-8x7b-instruct.json",
+        "precision": "fp8",
+        "kv_cache_precision": "fp8",
+        "context_tokens": 4096,
+        "output_tokens": 512,
+    }
+    plan = build_plan(load_spec(with_keys(dev_config, endpoints=eps)), "test")
+    chat = plan.endpoints[0]
+    assert chat.layout.precision == "fp8" and chat.layout.kv_cache_precision == "fp8"
+    assert chat.layout.ttft_ms is not None and chat.layout.ttft_ms <= 1500
+    assert chat.layout.tpot_ms is not None and chat.layout.tpot_ms <= 60
+    assert chat.latency_alarm_ms == 1500 + 511 * 60  # the whole-request bound the SLOs state
+    assert "(12.9B active)" in chat.explanation
+
+
+# --- the command, new flags --------------------------------------------------------------------
+
+
+def test_size_help_gives_units_and_defaults() -> None:
+    proc = _size("--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    for phrase in (
+        "--ttft-ms",
+        "time to first token",
+        "--tpot-ms",
+        "--attention-heads",
+        "--active-params-billion",
+        "--kv-cache-precision",
+        "--model-config",
+        "ms",
+        "billions",
+        "(default: managed)",
+    ):
+        assert phrase in text, phrase
+
+
+def test_size_json_reports_layout_and_predicted_ttft_tpot_from_a_model_config() -> None:
+    proc = _size(
+        "--cloud", "aws", "--serving", "kubernetes", "--peak-rps", "5", "--ttft-ms", "1000", "--tpot-ms", "50",
+        "--model-config", f"{CONFIGS}/llama-3.1-70b-instruct.json", "--precision", "fp8", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    layout = report["layout"]
+    assert layout["tensor_parallel"] * layout["copies_per_instance"] <= report["gpus_per_replica"]
+    assert layout["ttft_ms"] <= 1000 and layout["tpot_ms"] <= 50 and layout["precision"] == "fp8"
+    assert report["tensor_parallel"] == layout["tensor_parallel"]
+
+
+def test_size_errors_name_flags_not_stack_keys() -> None:
+    proc = _size("--cloud", "aws", "--peak-rps", "5", "--params-billion", "8", "--experts", "8")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "--experts and --experts-per-token go together: give both or neither"
+    proc = _size(
+        "--cloud", "aws", "--peak-rps", "5", "--params-billion", "8", "--attention-heads", "0", "--ttft-ms", "9"
+    )
+    assert proc.stderr.strip() == "--attention-heads: 0 is invalid; expected greater than or equal to 1"

@@ -74,8 +74,8 @@ INVALID = {
         "ml-serving:endpoints[0].sizing.requirements.peak_rps: -1 is invalid; expected greater than 0",
     ),
     "bad precision": (
-        lambda c: _endpoint_change(c, lambda e: e["sizing"]["requirements"].update(precision="fp8")),
-        "ml-serving:endpoints[0].sizing.requirements.precision: 'fp8' is invalid; expected 'fp32', 'bf16'",
+        lambda c: _endpoint_change(c, lambda e: e["sizing"]["requirements"].update(precision="fp6")),
+        "ml-serving:endpoints[0].sizing.requirements.precision: 'fp6' is invalid; expected 'fp32', 'bf16'",
     ),
     "name not DNS-safe": (
         lambda c: _endpoint_change(c, lambda e: e.update(name="Chat_Bot")),

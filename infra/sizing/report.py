@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,18 +12,30 @@ from rich.table import Table
 
 from infra.errors import SpecError
 from infra.sizing import solver
-from infra.spec import Requirements, error_lines
+from infra.spec import NAMESPACE, Requirements, error_lines
 
-FIELDS = [name for name in Requirements.model_fields if name != "neuron"]
+# Requirement keys by the name a stack file uses (`model_config` is the alias of `model_config_path`).
+KEYS = [field.alias or name for name, field in Requirements.model_fields.items()]
+
+
+_KEY = re.compile(r"\b(" + "|".join(sorted(KEYS, key=len, reverse=True)) + r")\b")
+
+
+def _flags(text: str) -> str:
+    """`text` with each requirement key written as the `size` flag that sets it."""
+    text = re.sub(r"\(set requirements\.(\w+): true\)", r"(pass --\1)", text)
+    return _KEY.sub(lambda m: "--" + m.group(1).replace("_", "-"), text)
 
 
 def requirements_from(args: argparse.Namespace) -> Requirements:
-    values: dict[str, Any] = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
-    values["neuron"] = args.neuron
+    """The requirements the flags state; invalid flags are a SpecError naming each flag, never a stack key."""
+    given = {key: getattr(args, key, None) for key in KEYS}
+    values: dict[str, Any] = {key: v for key, v in given.items() if v is not None and v is not False}
     try:
         return Requirements.model_validate(values)
     except ValidationError as exc:
-        raise SpecError(error_lines(exc, lambda loc: "--" + "-".join(str(p) for p in loc).replace("_", "-"))) from None
+        lines = error_lines(exc, lambda loc: "--" + "-".join(str(p) for p in loc).replace("_", "-"))
+        raise SpecError([_flags(line.removeprefix(f"{NAMESPACE}:")) for line in lines]) from None
 
 
 def size_report(args: argparse.Namespace) -> dict[str, Any]:
@@ -31,7 +44,7 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
     try:
         placement = solver.auto(args.cloud, args.serving, req, args.capacity, floor)
     except solver.NoPlacementError as exc:
-        raise SpecError(f"size: {exc}") from None
+        raise SpecError(f"size: {_flags(str(exc))}") from None
     chosen = next(c for c in placement.candidates if c.instance_type == placement.row.name)
     return {
         "cloud": args.cloud,
@@ -42,8 +55,8 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
         "instance_type": placement.row.name,
         "gpu": chosen.gpu,
         "gpus_per_replica": placement.row.gpus,
-        "tensor_parallel": chosen.tensor_parallel,
-        "model_copies_per_replica": chosen.copies_per_instance,
+        "tensor_parallel": placement.layout.tensor_parallel,
+        "model_copies_per_replica": placement.layout.copies_per_instance,
         "replicas": {"min": placement.min_replicas, "max": placement.max_replicas},
         "rps_per_replica": round(chosen.rps_per_replica, 3),
         "latency_ms": round(chosen.latency_ms, 1),
