@@ -473,3 +473,15 @@ def test_size_errors_name_flags_not_stack_keys() -> None:
         "--cloud", "aws", "--peak-rps", "5", "--params-billion", "8", "--attention-heads", "0", "--ttft-ms", "9"
     )
     assert proc.stderr.strip() == "--attention-heads: 0 is invalid; expected greater than or equal to 1"
+
+
+def test_size_takes_a_mixture_of_experts_and_an_fp8_kv_cache_as_flags() -> None:
+    common = ("--cloud", "aws", "--serving", "kubernetes", "--peak-rps", "10", "--ttft-ms", "2000", "--json")
+    moe = ("--params-billion", "46.7", "--experts", "8", "--experts-per-token", "2", "--kv-cache-precision", "fp8")
+    proc = _size(*common, *moe)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["layout"]["kv_cache_precision"] == "fp8"
+    assert "active)" in report["explanation"]  # costed by the parameters each token uses
+    dense = json.loads(_size(*common, "--params-billion", "46.7").stdout)
+    assert report["rps_per_replica"] / report["hourly_usd"] > dense["rps_per_replica"] / dense["hourly_usd"]

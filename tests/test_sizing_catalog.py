@@ -28,12 +28,12 @@ def test_sagemaker_rows_include_the_end_2026_types_botocore_lists() -> None:
     assert {"ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge", "ml.g7e.2xlarge"} <= names
 
 
-def test_h200_and_blackwell_rows_on_every_cloud() -> None:
+def test_h200_on_every_cloud_and_b200_where_offered_as_an_x86_vm() -> None:
     for cloud in ("aws", "gcp", "azure"):
         gpus = {r.gpu.name for r in CATALOG.instances if r.cloud == cloud and r.gpu}
         assert "H200" in gpus, cloud
-        # Azure offers Blackwell as GB200 (ND GB200 v6) rather than a plain B200 VM.
-        assert gpus & {"B200", "GB200"}, cloud
+        # Azure sells Blackwell only as GB200 on Arm hosts, which its facts cannot image yet (catalog note).
+        assert ("B200" in gpus) == (cloud != "azure"), cloud
     assert any(r.gpu and r.gpu.name == "MI300X" and r.gpu.engine_caveat for r in CATALOG.instances)
 
 

@@ -46,8 +46,9 @@ CHUNK_TOKENS_SMALL_GPU = 2048
 MAX_BATCH = 256
 
 # Efficiency factors (achieved / datasheet peak), one set for every accelerator and engine, each in
-# its published range and the set calibrated on bench/measurements.yaml (52 published TensorRT-LLM
-# throughputs: median estimate/measured 0.95, 92% within 0.67x-1.5x; `python -m bench.sizing_accuracy`):
+# its published range and the set calibrated on bench/measurements.yaml (61 published throughputs,
+# TensorRT-LLM, TensorRT BERT and vLLM: median estimate/measured 0.92, 93% within 0.67x-1.5x;
+# `python -m bench.sizing_accuracy`):
 # - decode streams the weights at 80% of HBM bandwidth (MLPerf/vLLM decode kernels reach 75-85%;
 #   Azure measured 92% of GB200 HBM bandwidth in a STREAM-type test, techcommunity ND GB200 v6 post);
 # - paged-attention KV reads, gathered block by block, at 70%;
