@@ -4,14 +4,36 @@ pack over the Analyzer protocol, and the command's exit status and output."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from infra.engine.mockrun import UNKNOWN
+from infra.engine import preview as preview_module
+from infra.engine.analyzer import POLICIES, PolicyPackProcess
+from infra.engine.mockrun import UNKNOWN, run_config
 from infra.engine.stackfile import ROOT
 from tests.conftest import STACKS, preview_of
+
+RESOURCE_OPTIONS = {
+    "protect",
+    "retainOnDelete",
+    "deleteBeforeReplace",
+    "ignoreChanges",
+    "replaceOnChanges",
+    "replacementTrigger",
+    "replaceWith",
+    "deletedWith",
+    "customTimeouts",
+    "aliases",
+    "hooks",
+    "additionalSecretOutputs",
+    "hideDiffs",
+    "importId",
+}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -108,3 +130,106 @@ def test_cli_exits_2_for_an_invalid_stack_file() -> None:
         bad.unlink()
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ml-serving:environment: 'qa' is invalid; expected 'dev', 'staging' or 'prod'"
+
+
+OPTIONS_PROGRAM = """
+import pulumi
+
+hook = pulumi.ResourceHook("notify", lambda args: None)
+old = pulumi.CustomResource("test:index:Thing", "old")
+pulumi.CustomResource(
+    "test:index:Thing",
+    "thing",
+    {"size": 1},
+    opts=pulumi.ResourceOptions(
+        protect=True,
+        retain_on_delete=True,
+        delete_before_replace=True,
+        ignore_changes=["tags"],
+        replace_on_changes=["size"],
+        replacement_trigger="v2",
+        replace_with=[old],
+        deleted_with=old,
+        custom_timeouts=pulumi.CustomTimeouts(create="30m", delete="1h"),
+        aliases=[pulumi.Alias(name="thing-before")],
+        hooks=pulumi.ResourceHookBinding(before_delete=[hook]),
+        additional_secret_outputs=["secret"],
+    ),
+)
+"""
+
+
+def test_every_resource_option_the_engine_receives_is_recorded(tmp_path) -> None:
+    (tmp_path / "__main__.py").write_text(OPTIONS_PROGRAM)
+    result = run_config("options", {}, program=tmp_path)
+    assert result["error"] is None
+    old, thing = result["resources"]
+    assert {k: v for k, v in thing.items() if k in RESOURCE_OPTIONS} == {
+        "protect": True,
+        "retainOnDelete": True,
+        "deleteBeforeReplace": True,
+        "ignoreChanges": ["tags"],
+        "replaceOnChanges": ["size"],
+        "replacementTrigger": "v2",
+        "replaceWith": [old["urn"]],
+        "deletedWith": old["urn"],
+        "customTimeouts": {"create": "30m", "delete": "1h"},
+        "aliases": [{"name": "thing-before", "parentUrn": ""}],  # as the SDK sends it
+        "hooks": {"beforeDelete": ["notify"]},
+        "additionalSecretOutputs": ["secret"],
+        "hideDiffs": [],
+        "importId": None,
+    }
+    assert {k: old[k] for k in ("protect", "deleteBeforeReplace", "aliases", "customTimeouts")} == {
+        "protect": False,
+        "deleteBeforeReplace": None,
+        "aliases": [],
+        "customTimeouts": {},
+    }
+
+
+def test_json_preview_shows_each_resources_options() -> None:
+    document = json.loads(_cli("preview", "aws-prod", "--json").stdout)
+    key = next(r for r in document["resources"] if r["type"] == "aws:kms/key:Key")
+    assert set(key) >= RESOURCE_OPTIONS
+    assert key["protect"] is True and key["retainOnDelete"] is True
+
+
+def _pack_processes() -> list[int]:
+    """Live (not zombie) children of this process running the policy pack."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        state, parent = fields[0], int(fields[1])
+        if parent == os.getpid() and state != "Z" and str(POLICIES / "__main__.py") in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("failure", ["the program reports an error", "the harness raises"])
+def test_no_policy_pack_process_is_left_after_a_program_error(monkeypatch, failure: str) -> None:
+    started: list[PolicyPackProcess] = []
+
+    class Recorded(PolicyPackProcess):
+        def __enter__(self) -> PolicyPackProcess:
+            started.append(super().__enter__())
+            assert _pack_processes(), "the pack starts on entering the with block"
+            return self
+
+    def crash(stack: str) -> dict[str, Any]:
+        raise RuntimeError(f"cannot start the program for {stack}")
+
+    monkeypatch.setattr(preview_module, "PolicyPackProcess", Recorded)
+    if failure == "the harness raises":
+        monkeypatch.setattr(preview_module, "run_program", crash)
+        with pytest.raises(RuntimeError, match="cannot start the program"):
+            preview_module.preview("aws-dev")
+    else:
+        assert preview_module.preview("aws-no-such-stack")["error"]
+    assert len(started) == 1
+    assert started[0].process is not None and started[0].process.poll() is not None
+    assert _pack_processes() == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class Violation:
 class PolicyPackProcess:
     """The policy pack as a running analyzer plugin; use as a context manager.
 
+    Entering starts the process and returns at once; the first call waits for the port it prints,
+    so the pack boots while the caller does other work (runs the program). Leaving always stops
+    the process, whatever happened inside the `with`.
+
     Like the CLI, it hands the pack the stack's identity and config in its environment
     (PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_CONFIG), which the policy SDK loads.
     """
@@ -54,6 +59,9 @@ class PolicyPackProcess:
             "PULUMI_DRY_RUN": "true",
             "PULUMI_CONFIG": json.dumps(config or {}),
         }
+        self.process: subprocess.Popen[str] | None = None
+        self.channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
 
     def __enter__(self) -> PolicyPackProcess:
         self.process = subprocess.Popen(
@@ -64,20 +72,32 @@ class PolicyPackProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
-        if not line.isdigit():
-            self.process.kill()
-            _, err = self.process.communicate()
-            raise RuntimeError(f"the policy pack did not start: {line} {err.strip()}")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.channel.close()
-        self.process.kill()
-        self.process.communicate()
+        if self.channel is not None:
+            self.channel.close()
+        if self.process is not None:
+            self.process.kill()
+            self.process.communicate()
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """The analyzer client, connected on first use to the port the pack prints.
+
+        Raises RuntimeError (with the pack's stderr) when the pack exits instead of serving.
+        """
+        if self._stub is None:
+            if self.process is None or self.process.stdout is None:
+                raise RuntimeError("the policy pack is used outside its `with` block")
+            line = self.process.stdout.readline().strip()
+            if not line.isdigit():
+                self.process.kill()
+                _, err = self.process.communicate()
+                raise RuntimeError(f"the policy pack did not start: {line} {err.strip()}")
+            self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
 
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -149,7 +169,26 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def _options(resource: dict[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(protect=resource["protect"], parent=resource["parent"])
+    """The options the CLI hands the pack; aliases as the URNs the program gave (specs it resolves)."""
+    delete_before_replace = resource["deleteBeforeReplace"]
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource["protect"],
+        parent=resource["parent"],
+        ignoreChanges=resource["ignoreChanges"],
+        deleteBeforeReplace=bool(delete_before_replace),
+        deleteBeforeReplaceDefined=delete_before_replace is not None,
+        additionalSecretOutputs=resource["additionalSecretOutputs"],
+        aliases=[a["urn"] for a in resource["aliases"] if "urn" in a],
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            **{k: _seconds(v) for k, v in resource["customTimeouts"].items()}
+        ),
+    )
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration as the SDK writes it (`30m`, `1h`, `1h30m`, `90s`) in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)([hms])", duration))
 
 
 def _provider(

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import runpy
 import sys
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks, settings
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -53,14 +55,52 @@ class CapturingMonitor(mocks.MockMonitor):
                     "custom": request.custom,
                     "parent": request.parent,
                     "provider": request.provider,
-                    "protect": request.protect if request.HasField("protect") else False,
-                    "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else False,
                     "dependencies": list(request.dependencies),
                     "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
                     "inputs": json_format.MessageToDict(request.object),
+                    **resource_options(request),
                 }
             )
         return response
+
+
+def resource_options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
+    """Every option of a registration that decides how the engine creates, replaces or deletes it.
+
+    Shapes: `customTimeouts` {create, update, delete: duration strings, set ones only};
+    `aliases` the old identities as the SDK sends them ({"urn": ...} or a spec {name, type,
+    parentUrn, noParent, stack, project}, set fields only); `hooks` {event: [hook names]};
+    `replacementTrigger` the trigger value (None when unset); `deleteBeforeReplace` None unless set.
+    """
+    timeouts = request.customTimeouts
+    return {
+        "protect": request.protect if request.HasField("protect") else False,
+        "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else False,
+        "deleteBeforeReplace": request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+        "ignoreChanges": list(request.ignoreChanges),
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "replacementTrigger": json_format.MessageToDict(request.replacement_trigger)
+        if request.HasField("replacement_trigger")
+        else None,
+        "replaceWith": list(request.replace_with),
+        "deletedWith": request.deletedWith or None,
+        "customTimeouts": {
+            k: v
+            for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete))
+            if v
+        },
+        "aliases": [*({"urn": urn} for urn in request.aliasURNs), *(_alias(a) for a in request.aliases)],
+        "hooks": {k: list(v) for k, v in json_format.MessageToDict(request.hooks).items()},
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        "hideDiffs": list(request.hideDiffs),
+        "importId": request.importId or None,
+    }
+
+
+def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    return json_format.MessageToDict(alias.spec)
 
 
 def run(stack: str) -> dict[str, Any]:
@@ -72,8 +112,9 @@ def run(stack: str) -> dict[str, Any]:
     return run_config(stack, config)
 
 
-def run_config(stack: str, config: dict[str, str]) -> dict[str, Any]:
-    """Run the program once with `config` as the CLI would pass it, under a fresh mock monitor."""
+def run_config(stack: str, config: dict[str, str], program: Path = ROOT) -> dict[str, Any]:
+    """Run `program` (a directory with `__main__.py`; the project by default) once with `config`
+    as the CLI would pass it, under a fresh mock monitor."""
     mock = PreviewMocks()
     monitor = CapturingMonitor(mock)
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
@@ -81,14 +122,14 @@ def run_config(stack: str, config: dict[str, str]) -> dict[str, Any]:
     pulumi.runtime.set_all_config(config, [])
     error = None
     try:
-        _sync_await(run_pulumi_func(_run_main))
+        _sync_await(run_pulumi_func(lambda: _run_main(program)))
     except pulumi.RunError as exc:
         error = str(exc)
     return {"stack": stack, "resources": monitor.captured, "outputs": _stack_outputs(), "error": error}
 
 
-def _run_main() -> None:
-    runpy.run_path(str(ROOT), run_name="__main__")
+def _run_main(program: Path) -> None:
+    runpy.run_path(str(program), run_name="__main__")
 
 
 def _stack_outputs() -> dict[str, Any]:

@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +38,22 @@ def run_program(stack: str) -> dict[str, Any]:
 
 
 def preview(stack: str) -> dict[str, Any]:
-    """Run the program and the policy pack; the whole preview as one JSON-able document."""
+    """Run the program and the policy pack; the whole preview as one JSON-able document.
+
+    The pack boots while the program runs (its process starts on entering the `with`) and is
+    stopped on leaving it, whatever the program did.
+    """
     try:
         config = read_config(stack)
     except SpecError:
         config = {}  # the program's run reports the same error
-    with ThreadPoolExecutor(1) as pool:
-        pack_started = pool.submit(PolicyPackProcess(stack=stack, config=config).__enter__)
+    with PolicyPackProcess(stack=stack, config=config) as pack:
         result = run_program(stack)
-        pack = pack_started.result()
-    try:
         environment = None if result["error"] else config_to_input(config)["environment"]
         if environment is None:
             return {**result, "environment": environment, "policies": {}, "violations": []}
         levels = pack.configure(load_policy_config(environment))
         violations = pack.analyze(result["resources"])
-    finally:
-        pack.__exit__(None, None, None)
     return {**result, "environment": environment, "policies": levels, "violations": [v.__dict__ for v in violations]}
 
 
