@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= aws-dev
 PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: preview test bench
+.PHONY: preview test bench golden
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,3 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.preview_time
 	$(PY) -m bench.sizing
+
+# Rewrite tests/golden/<stack>.json from the real program (after an intended resource change).
+golden: $(STAMP)
+	$(PY) -m tests.golden --update
