@@ -11,7 +11,7 @@ PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) -r requirements-dev.txt -c constraints.txt
-	$(PY) -c "import pulumi, pulumi_aws, pulumi_policy, pydantic, pytest"
+	$(PY) -c "import pulumi, pulumi_aws, pulumi_kubernetes, pulumi_policy, pydantic, pytest"
 	touch $(STAMP)
 
 preview: $(STAMP)

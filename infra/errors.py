@@ -9,3 +9,11 @@ class SpecError(Exception):
     def __init__(self, lines: list[str] | str) -> None:
         self.lines = [lines] if isinstance(lines, str) else list(lines)
         super().__init__("\n".join(self.lines))
+
+
+class EndpointKeyError(Exception):
+    """A planning problem with one key of an endpoint (`key` is its path below `endpoints[i]`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)

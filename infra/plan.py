@@ -10,8 +10,9 @@ import math
 from dataclasses import dataclass
 
 from infra.environments import ENVIRONMENTS
-from infra.errors import SpecError
+from infra.errors import EndpointKeyError, SpecError
 from infra.facts import architecture, cloud_facts, node_image
+from infra.kubernetes_plan import SYSTEM_POOL_DISK_GIB, KubernetesServing, serving
 from infra.naming import Names
 from infra.runtime import ServingRuntime, engine_table
 from infra.sizing import formulas, solver
@@ -33,19 +34,12 @@ LOAD_GIB_PER_S = 0.5
 STARTUP_BASE_S = 300
 
 
-class EndpointKeyError(Exception):
-    """A planning problem with one key of an endpoint (`key` is its path below `endpoints[i]`)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class ModelPlan:
     name: str
     image: str | None  # a full image reference, or None: `image_tag` in this stack's registry
     image_tag: str | None
+    digest: str | None  # sha256:<hex> pinning the image (serving: kubernetes)
     artifact: str  # a full URI, or a key in this stack's model store
     weight: int
     shadow: bool
@@ -122,6 +116,7 @@ class NodePoolPlan:
     instance_extra: dict[str, str]
     architecture: str  # x86_64 | arm64, from the cloud's facts
     node_image: str  # the cloud's node image for that architecture and accelerator
+    disk_gib: int  # root volume of each node: OS, images and, on GPU pools, the weights of every copy
     endpoint: str | None = None  # the endpoint a GPU pool is sized for (None: the system pool)
 
 
@@ -157,6 +152,7 @@ class Plan:
     data_capture: bool
     tags: dict[str, str]
     budget_monthly_usd: float | None
+    kubernetes: tuple[KubernetesServing, ...]  # per `serving: kubernetes` endpoint, in spec order
     data_capture_percent: int = 20  # share of requests captured when data_capture is on
 
     @property
@@ -174,16 +170,20 @@ def build_plan(spec: Spec, stack: str) -> Plan:
     env = ENVIRONMENTS[spec.environment]
     problems: list[str] = []
     endpoints: list[EndpointPlan] = []
+    kubernetes: list[KubernetesServing] = []
     for i, ep in enumerate(spec.endpoints):
         try:
-            endpoints.append(_endpoint(spec, ep))
+            planned = _endpoint(spec, ep)
+            if ep.serving == "kubernetes":
+                kubernetes.append(serving(spec, ep, planned))
+            endpoints.append(planned)
         except solver.NoPlacementError as exc:
             problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")
         except EndpointKeyError as exc:
             problems.append(f"ml-serving:endpoints[{i}].{exc.key}: {exc}")
     cluster = None
     try:
-        cluster = _cluster(spec, endpoints)
+        cluster = _cluster(spec, endpoints, {k.endpoint: k.node_disk_gib for k in kubernetes})
     except SpecError as exc:
         problems += exc.lines
     if problems:
@@ -212,6 +212,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         data_capture=env.data_capture,
         tags={"managed-by": "pulumi", "project": "ml-serving", "environment": spec.environment, **spec.tags},
         budget_monthly_usd=spec.budget_monthly_usd,
+        kubernetes=tuple(kubernetes),
     )
 
 
@@ -242,6 +243,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
             m.name,
             m.image,
             m.image_tag,
+            m.digest,
             m.artifact,
             m.weight,
             m.shadow,
@@ -340,7 +342,7 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
     return solver.evaluate(placement.row, req, placement.capacity).rps_per_replica
 
 
-def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
+def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -> ClusterPlan | None:
     """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where a
     pool's instance type has no node image for its architecture and accelerator."""
     gpu_endpoints = [e for e in endpoints if e.serving == "kubernetes"]
@@ -373,6 +375,7 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
         instance_extra={},
         architecture=arch,
         node_image=image,
+        disk_gib=SYSTEM_POOL_DISK_GIB,
     )
     pools: list[NodePoolPlan] = []
     for e in gpu_endpoints:
@@ -390,6 +393,7 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan]) -> ClusterPlan | None:
                 instance_extra=e.instance_extra,
                 architecture=arch,
                 node_image=image,
+                disk_gib=disks[e.name],
                 endpoint=e.name,
             )
         )

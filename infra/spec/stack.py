@@ -81,6 +81,9 @@ class Model(_Strict):
     name: Name
     image: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(:\d+)?/[^\s]+$")
     image_tag: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    digest: str | None = Field(
+        default=None, pattern=r"^sha256:[a-f0-9]{64}$", description="pin the image by digest (serving: kubernetes)"
+    )
     artifact: str = Field(min_length=1)
     weight: int = Field(default=100, ge=0, le=100)
     shadow: bool = False
@@ -178,6 +181,10 @@ class Endpoint(_Strict):
         return models
 
 
+def live_models(ep: Endpoint) -> list[Model]:
+    return [m for m in ep.models if not m.shadow]
+
+
 class Spec(_Strict):
     cloud: Literal["aws", "gcp", "azure"]
     environment: Literal["dev", "staging", "prod"]
@@ -237,9 +244,15 @@ class Spec(_Strict):
                 problems.append(
                     f"{at}.autoscaling.min_replicas: {low} is below the {self.environment} floor of {env.min_replicas}"
                 )
+            if ep.serving == "kubernetes" and len(live_models(ep)) < len(ep.models):
+                problems.append(
+                    f"{at}.models: a shadow model needs request mirroring, and on Kubernetes KServe owns the"
+                    " endpoint's HTTPRoute (its canary weights) with no mirror filter; serve the shadow on a"
+                    " managed endpoint, or as a canary with weight 0 (deployed, no traffic)"
+                )
             if ep.sizing.capacity == "spot" and ep.serving == "managed":
                 problems.append(f"{at}.sizing.capacity: 'spot' needs serving: kubernetes (managed endpoints have none)")
-            live = [m for m in ep.models if not m.shadow]
+            live = live_models(ep)
             if facts["shadow_needs_one_live_model"] and len(live) > 1 and len(live) < len(ep.models):
                 problems.append(
                     f"{at}.models: a shadow model on {self.cloud} needs exactly one live model"
@@ -247,6 +260,11 @@ class Spec(_Strict):
                 )
             for j, model in enumerate(ep.models):
                 problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), model.env)
+                if model.digest is not None and ep.serving == "managed":
+                    problems.append(
+                        f"{at}.models[{j}].digest: pins an image on serving: kubernetes; managed endpoints take"
+                        " image or image_tag"
+                    )
                 pattern = facts.get("managed_image_pattern")
                 if ep.serving == "managed" and model.image and pattern and not re.match(pattern, model.image):
                     problems.append(

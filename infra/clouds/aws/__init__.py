@@ -7,12 +7,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra import kubernetes
 from infra.clouds.aws.cluster import Cluster
+from infra.clouds.aws.cluster_access import KubernetesAccess
 from infra.clouds.aws.endpoint import ManagedEndpoint, Shared
 from infra.clouds.aws.keys import Keys
 from infra.clouds.aws.network import Network
 from infra.clouds.aws.registry import Registry
 from infra.clouds.aws.storage import ModelStore
+from infra.kubernetes import Stores
 from infra.plan import Plan
 
 
@@ -39,5 +42,13 @@ def translate(plan: Plan) -> dict[str, Any]:
         "endpoint_configs": {k: e.config.name for k, e in endpoints.items()},
     }
     if plan.cluster is not None:
-        outputs["cluster_name"] = Cluster("cluster", plan, network, keys.key, opts).cluster_name
+        cluster = Cluster("cluster", plan, network, keys.key, opts)
+        outputs["cluster_name"] = cluster.cluster_name
+        access = KubernetesAccess("kubernetes-access", plan, cluster, keys.alias_name, opts)
+        stores = Stores(
+            registry.url,
+            registry.url.apply(lambda url: f"{url.split('/', 1)[0]}/ml-serving/{plan.stack}/mirror"),
+            lambda key: pulumi.Output.concat("s3://", store.bucket.bucket, "/", key),
+        )
+        outputs |= kubernetes.serve(plan, access.access, stores, opts)
     return outputs

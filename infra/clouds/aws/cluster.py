@@ -18,8 +18,6 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2
 # that keeps every pod but the inference servers (which tolerate it) off those nodes.
 AMI_TYPES = {"nvidia": "AL2023_x86_64_NVIDIA", "neuron": "AL2023_x86_64_NEURON", None: "AL2023_x86_64_STANDARD"}
 TAINT_KEYS = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
-# Root volumes: inference images with CUDA or Neuron and model weights are tens of GB.
-DISK_GIB = {"accelerated": 200, "cpu": 50}
 CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 
 
@@ -91,7 +89,6 @@ class Cluster(pulumi.ComponentResource):
         node_role: aws.iam.Role,
         attachments: list[aws.iam.RolePolicyAttachment],
     ) -> None:
-        accelerated = pool.accelerator is not None
         template = aws.ec2.LaunchTemplate(
             f"{name}-{pool.name}",
             description=f"ml-serving {plan.stack} {pool.name} nodes: IMDSv2, encrypted root volume",
@@ -103,7 +100,8 @@ class Cluster(pulumi.ComponentResource):
                     "ebs": {
                         "encrypted": "true",
                         "kms_key_id": key.arn,
-                        "volume_size": DISK_GIB["accelerated" if accelerated else "cpu"],
+                        # Sized by the plan: OS and images, plus the weights of every model copy.
+                        "volume_size": pool.disk_gib,
                         "volume_type": "gp3",
                         "delete_on_termination": "true",
                     },
@@ -114,6 +112,8 @@ class Cluster(pulumi.ComponentResource):
         labels = {"ml-serving/pool": pool.name}
         if pool.gpu is not None:
             labels["ml-serving/gpu"] = pool.gpu
+        if pool.accelerator is not None:
+            labels["ml-serving/accelerator"] = pool.accelerator
         if pool.endpoint is not None:
             labels["ml-serving/endpoint"] = pool.endpoint
         aws.eks.NodeGroup(

@@ -1,0 +1,75 @@
+"""In-cluster serving: one code path for EKS, GKE and AKS.
+
+A cloud translator calls `serve` with its `ClusterAccess` (a provider for its cluster and an
+identity binder, see `access.py`) and where its stack keeps images and artifacts; everything
+registered here is the same on every cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from infra.facts import cloud_facts
+from infra.kubernetes.access import ClusterAccess
+from infra.kubernetes.endpoint import EndpointArgs, KubernetesEndpoint
+from infra.kubernetes.manifests import Server
+from infra.kubernetes.platform import PlatformArgs, ServingPlatform
+from infra.kubernetes_plan import KubernetesServing, ModelServer
+from infra.plan import EndpointPlan, Plan
+from infra.runtime import ServingRuntime, engine_config
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Where a stack keeps what its pods pull.
+
+    registry_url: the serving-image repository (`image_tag` models); mirror: the registry prefix
+    the add-on images are copied under; artifact_uri: a model-store key -> its URI (s3://, gs://, https://).
+    """
+
+    registry_url: pulumi.Input[str]
+    mirror: pulumi.Input[str]
+    artifact_uri: Callable[[str], pulumi.Input[str]]
+
+
+def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """Register the platform and every `serving: kubernetes` endpoint; return the stack outputs."""
+    if not plan.kubernetes:
+        return {}
+    in_cluster = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[access.provider]))
+    platform = ServingPlatform(
+        "serving-platform",
+        PlatformArgs(plan.cloud, stores.mirror, cloud_facts()[plan.cloud]["internal_load_balancer_annotations"]),
+        in_cluster,
+    )
+    after_platform = pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[platform]))
+    planned = {e.name: e for e in plan.endpoints}
+    for s in plan.kubernetes:
+        KubernetesEndpoint(
+            f"k8s-{s.endpoint}",
+            EndpointArgs(s, _servers(s, planned[s.endpoint], stores), access.bind_identity),
+            after_platform,
+        )
+    return {
+        "kubernetes_endpoints": {s.endpoint: {"namespace": s.namespace, "inference_service": s.endpoint} for s in plan.kubernetes}
+    }
+
+
+def _servers(serving: KubernetesServing, endpoint: EndpointPlan, stores: Stores) -> dict[str, Server]:
+    runtimes = {m.name: m.runtime for m in endpoint.models}
+    return {m.name: _server(m, runtimes[m.name], stores) for m in (serving.stable, *serving.canaries)}
+
+
+def _server(model: ModelServer, runtime: ServingRuntime, stores: Stores) -> Server:
+    """The model version's container: its image (by digest when pinned), its artifact, and the engine's
+    args and environment from the serving runtime contract (the same table every translator reads)."""
+    image = model.image or pulumi.Output.concat(stores.registry_url, ":", model.image_tag or "")
+    if model.digest:
+        image = pulumi.Output.concat(image, "@", model.digest)
+    artifact = model.artifact if "://" in model.artifact else stores.artifact_uri(model.artifact)
+    command = engine_config(runtime)
+    return Server(image, artifact, command.args, command.env)

@@ -1,0 +1,123 @@
+"""The cluster add-ons as data (`addons.yaml` beside this file): which cloud installs what, and the
+mirror list of their images with the chart values that point each chart at the mirror.
+
+No Pulumi import: the mirror list and the values are plain data, tested without a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from infra.facts import cloud_facts
+
+HERE = Path(__file__).parent
+Form = Literal["repository", "registry", "ref"]
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image an add-on runs: `source` without tag (`quay.io/jetstack/cert-manager-controller`),
+    `tag` (or "chart": the pinned chart's own), and the chart values that take its mirrored form."""
+
+    source: str
+    tag: str
+    values: dict[str, Form]
+
+    @property
+    def path(self) -> str:
+        """The repository path without its registry host: the path it keeps in the mirror."""
+        return self.source.split("/", 1)[1]
+
+    def mirrored(self, mirror: str, form: Form = "repository") -> str:
+        """The image in `mirror` (a registry host and path prefix) in the form a chart value takes."""
+        if form == "registry":
+            return mirror
+        ref = f"{mirror}/{self.path}"
+        return ref if form == "repository" else f"{ref}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """One Helm release: chart, repository (https or oci), pinned version, namespace, its images
+    and the static values ml-serving sets; `source` says why it is there and where the pin is from."""
+
+    name: str
+    chart: str
+    repository: str
+    version: str
+    namespace: str
+    source: str
+    images: tuple[Image, ...]
+    values: dict[str, Any]
+    when: dict[str, str]
+
+    def installed_on(self, cloud: str) -> bool:
+        """Whether `cloud` needs this add-on (its `when` facts hold), e.g. no device plugin on GKE."""
+        facts = cloud_facts()[cloud]
+        return all(facts.get(fact) == value for fact, value in self.when.items())
+
+    def image(self, source: str) -> Image:
+        return next(i for i in self.images if i.source == source)
+
+    def chart_values(self, mirror: Any) -> dict[str, Any]:
+        """The static values with every image value pointed at `mirror` (a string or an Output)."""
+        values = _copy(self.values)
+        for image in self.images:
+            for path, form in image.values.items():
+                _set(values, path, _mirrored(image, mirror, form))
+        return values
+
+
+def _mirrored(image: Image, mirror: Any, form: Form) -> Any:
+    # `mirror` is an Output where the registry's address is computed (an ECR URL holds the account).
+    if isinstance(mirror, str):
+        return image.mirrored(mirror, form)
+    return mirror.apply(lambda m: image.mirrored(m, form))
+
+
+@cache
+def load_addons() -> tuple[AddOn, ...]:
+    """Every add-on of `addons.yaml`, in install order."""
+    data = yaml.safe_load((HERE / "addons.yaml").read_text())
+    return tuple(
+        AddOn(
+            name=row["name"],
+            chart=row["chart"],
+            repository=row["repository"],
+            version=str(row["version"]),
+            namespace=row["namespace"],
+            source=row["source"],
+            images=tuple(Image(i["source"], str(i["tag"]), dict(i["values"])) for i in row["images"]),
+            values=row["values"],
+            when=row.get("when", {}),
+        )
+        for row in data["addons"]
+    )
+
+
+def addons_for(cloud: str) -> tuple[AddOn, ...]:
+    """The add-ons `cloud` installs, in order."""
+    return tuple(a for a in load_addons() if a.installed_on(cloud))
+
+
+def mirror_list(cloud: str, mirror: str) -> list[tuple[str, str]]:
+    """(source, destination) per image to copy before `pulumi up`; a `chart` tag is written as such."""
+    return [
+        (f"{i.source}:{i.tag}", f"{i.mirrored(mirror)}:{i.tag}") for a in addons_for(cloud) for i in a.images
+    ]
+
+
+def _copy(values: dict[str, Any]) -> dict[str, Any]:
+    return yaml.safe_load(yaml.safe_dump(values))
+
+
+def _set(values: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for key in parents:
+        values = values.setdefault(key, {})
+    values[last] = value
