@@ -22,6 +22,7 @@ class EnvironmentDefaults:
     data_capture: bool  # request/response capture on managed endpoints
     policy_enforcement: Literal["advisory", "mandatory"]
     error_rate_alarm_percent: float  # share of 5xx responses that fails a rollout (rollback alarm)
+    digest_pinned: bool  # Kubernetes model images by digest: what was tested is what runs
 
 
 ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
@@ -33,6 +34,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         data_capture=False,
         policy_enforcement="advisory",
         error_rate_alarm_percent=5.0,
+        digest_pinned=False,
     ),
     "staging": EnvironmentDefaults(
         min_replicas=1,
@@ -42,6 +44,7 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         data_capture=True,
         policy_enforcement="mandatory",
         error_rate_alarm_percent=2.0,
+        digest_pinned=True,
     ),
     "prod": EnvironmentDefaults(
         min_replicas=2,
@@ -51,5 +54,6 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         data_capture=True,
         policy_enforcement="mandatory",
         error_rate_alarm_percent=1.0,
+        digest_pinned=True,
     ),
 }

@@ -51,7 +51,13 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
     for s in plan.kubernetes:
         KubernetesEndpoint(
             f"k8s-{s.endpoint}",
-            EndpointArgs(s, _servers(s, planned[s.endpoint], stores), access.bind_identity),
+            EndpointArgs(
+                s,
+                plan.environment,
+                planned[s.endpoint].rollout.strategy,
+                _servers(s, planned[s.endpoint], stores),
+                access.bind_identity,
+            ),
             after_platform,
         )
     return {

@@ -16,11 +16,14 @@ from infra.kubernetes_plan import KubernetesServing
 
 @dataclass(frozen=True)
 class EndpointArgs:
-    """serving: the plan's slice for this endpoint; servers: per model version (the stable's and
-    each canary's name) its image, artifact, engine args and queue metric; bind_identity: the
-    cloud's binder for the endpoint's service account."""
+    """serving: the plan's slice for this endpoint; environment and rollout: registered with the
+    component so stack policies hold it to its environment's rules (prod: canary-first);
+    servers: per model version (the stable's and each canary's name) its image, artifact, engine
+    args and queue metric; bind_identity: the cloud's binder for the endpoint's service account."""
 
     serving: KubernetesServing
+    environment: str
+    rollout: str
     servers: Mapping[str, manifests.Server]
     bind_identity: BindIdentity
 
@@ -33,7 +36,9 @@ class KubernetesEndpoint(pulumi.ComponentResource):
     inference_service: k8s.apiextensions.CustomResource
 
     def __init__(self, name: str, args: EndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ml-serving:kubernetes:Endpoint", name, None, opts)
+        super().__init__(
+            "ml-serving:kubernetes:Endpoint", name, {"environment": args.environment, "rollout": args.rollout}, opts
+        )
         s = args.serving
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

@@ -260,6 +260,11 @@ class Spec(_Strict):
                 )
             for j, model in enumerate(ep.models):
                 problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), model.env)
+                if model.digest is None and ep.serving == "kubernetes" and env.digest_pinned:
+                    problems.append(
+                        f"{at}.models[{j}].digest: {self.environment} runs Kubernetes models by digest;"
+                        " give digest: sha256:<64 hex> of the image"
+                    )
                 if model.digest is not None and ep.serving == "managed":
                     problems.append(
                         f"{at}.models[{j}].digest: pins an image on serving: kubernetes; managed endpoints take"
