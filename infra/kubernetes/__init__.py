@@ -61,7 +61,9 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
             after_platform,
         )
     return {
-        "kubernetes_endpoints": {s.endpoint: {"namespace": s.namespace, "inference_service": s.endpoint} for s in plan.kubernetes}
+        "kubernetes_endpoints": {
+            s.endpoint: {"namespace": s.namespace, "inference_service": s.endpoint} for s in plan.kubernetes
+        }
     }
 
 

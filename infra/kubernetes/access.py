@@ -62,7 +62,9 @@ class ClusterAccess:
     bind_identity: BindIdentity
 
 
-def kubeconfig(cluster: str, server: pulumi.Input[str], ca_data: pulumi.Input[str], exec_: dict[str, Any]) -> pulumi.Output[str]:
+def kubeconfig(
+    cluster: str, server: pulumi.Input[str], ca_data: pulumi.Input[str], exec_: dict[str, Any]
+) -> pulumi.Output[str]:
     """A kubeconfig (JSON) for one cluster whose credentials come from `exec_`, a
     client.authentication.k8s.io/v1beta1 exec plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`,
     `kubelogin`): short-lived tokens from the caller's cloud login, never a stored kubeconfig.
@@ -72,8 +74,12 @@ def kubeconfig(cluster: str, server: pulumi.Input[str], ca_data: pulumi.Input[st
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": cluster, "cluster": {"server": values[0], "certificate-authority-data": values[1]}}],
-                "users": [{"name": cluster, "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", **exec_}}}],
+                "clusters": [
+                    {"name": cluster, "cluster": {"server": values[0], "certificate-authority-data": values[1]}}
+                ],
+                "users": [
+                    {"name": cluster, "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", **exec_}}}
+                ],
                 "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
                 "current-context": cluster,
             }

@@ -107,9 +107,7 @@ def addons_for(cloud: str) -> tuple[AddOn, ...]:
 
 def mirror_list(cloud: str, mirror: str) -> list[tuple[str, str]]:
     """(source, destination) per image to copy before `pulumi up`; a `chart` tag is written as such."""
-    return [
-        (f"{i.source}:{i.tag}", f"{i.mirrored(mirror)}:{i.tag}") for a in addons_for(cloud) for i in a.images
-    ]
+    return [(f"{i.source}:{i.tag}", f"{i.mirrored(mirror)}:{i.tag}") for a in addons_for(cloud) for i in a.images]
 
 
 def _copy(values: dict[str, Any]) -> dict[str, Any]:

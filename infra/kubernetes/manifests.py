@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgsDict
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyPeerArgsDict,
+    NetworkPolicyPortArgsDict,
+    NetworkPolicySpecArgsDict,
+)
 
 from infra.kubernetes_plan import KubernetesServing, ModelServer
 
@@ -49,34 +55,39 @@ def namespace_labels(serving: KubernetesServing) -> dict[str, str]:
     }
 
 
-def network_policies(serving: KubernetesServing, identity_egress: Sequence[tuple[str, int]]) -> dict[str, dict[str, Any]]:
+def network_policies(
+    serving: KubernetesServing, identity_egress: Sequence[tuple[str, int]]
+) -> dict[str, NetworkPolicySpecArgsDict]:
     """name -> NetworkPolicy spec: deny everything, then admit the gateway's proxies and Prometheus to
     the server port, and let the pods resolve names, reach the private service endpoints (443:
     artifact store, registry, identity tokens) and the cloud's identity agent (`identity_egress`,
     (CIDR, port) pairs from the identity binding)."""
-    port = [{"protocol": "TCP", "port": SERVER_PORT}]
+    port: list[NetworkPolicyPortArgsDict] = [{"protocol": "TCP", "port": SERVER_PORT}]
+    endpoint_pods: LabelSelectorArgsDict = {"match_labels": {ENDPOINT_LABEL: serving.endpoint}}
 
-    def peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
+    def peer(namespace: str, pods: dict[str, str]) -> NetworkPolicyPeerArgsDict:
         return {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
-            "podSelector": {"matchLabels": pods},
+            "namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": namespace}},
+            "pod_selector": {"match_labels": pods},
         }
 
     return {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "default-deny": {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
         "allow-gateway": {
-            "podSelector": {"matchLabels": {ENDPOINT_LABEL: serving.endpoint}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [peer(GATEWAY_NAMESPACE, {"app.kubernetes.io/component": "proxy"})], "ports": port}],
+            "pod_selector": endpoint_pods,
+            "policy_types": ["Ingress"],
+            "ingress": [{"from_": [peer(GATEWAY_NAMESPACE, {"app.kubernetes.io/component": "proxy"})], "ports": port}],
         },
         "allow-metrics": {
-            "podSelector": {"matchLabels": {ENDPOINT_LABEL: serving.endpoint}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [peer(PROMETHEUS_NAMESPACE, {"app.kubernetes.io/name": "prometheus"})], "ports": port}],
+            "pod_selector": endpoint_pods,
+            "policy_types": ["Ingress"],
+            "ingress": [
+                {"from_": [peer(PROMETHEUS_NAMESPACE, {"app.kubernetes.io/name": "prometheus"})], "ports": port}
+            ],
         },
         "allow-egress": {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
+            "pod_selector": {},
+            "policy_types": ["Egress"],
             "egress": [
                 {
                     "to": [peer("kube-system", {"k8s-app": "kube-dns"})],
@@ -84,7 +95,7 @@ def network_policies(serving: KubernetesServing, identity_egress: Sequence[tuple
                 },
                 {"ports": [{"protocol": "TCP", "port": 443}]},
                 *(
-                    {"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": p}]}
+                    {"to": [{"ip_block": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": p}]}
                     for cidr, p in identity_egress
                 ),
             ],

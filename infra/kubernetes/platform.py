@@ -53,9 +53,7 @@ class ServingPlatform(pulumi.ComponentResource):
                     "kubernetes": {
                         "envoyDeployment": {
                             "replicas": 2,
-                            "container": {
-                                "imageRepository": pulumi.Output.concat(args.mirror, "/", _envoy_path())
-                            },
+                            "container": {"imageRepository": pulumi.Output.concat(args.mirror, "/", _envoy_path())},
                         },
                         "envoyService": {"type": "LoadBalancer", "annotations": args.load_balancer_annotations},
                     },
@@ -88,7 +86,9 @@ class ServingPlatform(pulumi.ComponentResource):
             spec={
                 "gatewayClassName": GATEWAY_CLASS,
                 # KServe writes one HTTPRoute per InferenceService, in the endpoint's namespace.
-                "listeners": [{"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}],
+                "listeners": [
+                    {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}
+                ],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway_class]),
         )

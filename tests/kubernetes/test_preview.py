@@ -5,6 +5,7 @@ queue-depth autoscaler, all held to the plan."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_the_platform_installs_each_pinned_add_on_in_order_with_every_image_poin
                 # The mirror is the stack registry's host (an ECR URL, computed): unknown at preview.
                 assert value == UNKNOWN, (addon.name, path)
     # Each release waits for the one before it (KServe's webhooks need cert-manager, ...).
-    for before, after in zip(releases, releases[1:], strict=False):
+    for before, after in pairwise(releases):
         assert before["urn"] in after["dependencies"]
     kserve = next(r for r in releases if r["inputs"]["name"] == "kserve")["inputs"]["values"]["kserve"]["controller"]
     assert kserve["deploymentMode"] == "Standard"
@@ -122,7 +123,11 @@ def test_images_and_artifacts_come_from_the_stacks_registry_and_bucket() -> None
 def test_the_autoscaler_scales_the_stable_predictor_on_vllm_queue_depth() -> None:
     serving = serving_of("aws-prod")[0]
     scaler = in_namespace("aws-prod", SCALER, serving.namespace)[0]["inputs"]["spec"]
-    assert scaler["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "assist-qwen25-7b-v1-predictor"}
+    assert scaler["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "assist-qwen25-7b-v1-predictor",
+    }
     assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (serving.min_pods, serving.max_pods)
     (trigger,) = scaler["triggers"]
     assert trigger["type"] == "prometheus" and trigger["metricType"] == "AverageValue"
@@ -135,12 +140,19 @@ def test_the_autoscaler_scales_the_stable_predictor_on_vllm_queue_depth() -> Non
 @pytest.mark.parametrize("stack", K8S_STACKS)
 def test_each_namespace_denies_by_default_and_admits_the_gateway_prometheus_and_the_identity_agent(stack) -> None:
     for serving in serving_of(stack):
-        policies = {p["inputs"]["metadata"]["name"]: p["inputs"]["spec"] for p in in_namespace(stack, POLICY, serving.namespace)}
+        policies = {
+            p["inputs"]["metadata"]["name"]: p["inputs"]["spec"] for p in in_namespace(stack, POLICY, serving.namespace)
+        }
         assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
         (gateway,) = policies["allow-gateway"]["ingress"]
-        assert gateway["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "envoy-gateway-system"}
+        assert gateway["from"][0]["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": "envoy-gateway-system"
+        }
         egress = policies["allow-egress"]["egress"]
-        assert {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [{"protocol": "TCP", "port": 80}]} in egress
+        assert {
+            "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+            "ports": [{"protocol": "TCP", "port": 80}],
+        } in egress
         namespace = next(n for n in of_type(stack, NAMESPACE) if n["inputs"]["metadata"]["name"] == serving.namespace)
         assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
@@ -161,10 +173,18 @@ def test_each_endpoint_runs_as_its_own_pod_identity_that_reads_only_its_artifact
         role = next(r for r in resources if r["name"] == f"k8s-{serving.endpoint}-pod-role")
         trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
         assert trust == [
-            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
         ]
-        policy = json.loads(next(r for r in resources if r["name"] == f"k8s-{serving.endpoint}-pod-policy")["inputs"]["policy"])
-        actions = sorted(a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+        policy = json.loads(
+            next(r for r in resources if r["name"] == f"k8s-{serving.endpoint}-pod-policy")["inputs"]["policy"]
+        )
+        actions = sorted(
+            a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
         assert actions == ["kms:Decrypt", "s3:GetObject", "s3:ListBucket"]
         read = next(s for s in policy["Statement"] if s["Action"] == "s3:GetObject")
         prefixes = {m.artifact.rsplit("/", 1)[0] for m in (serving.stable, *serving.canaries)}
@@ -179,9 +199,15 @@ def test_gpu_node_disks_hold_the_weights_of_every_copy_and_the_pools_carry_the_a
     for pool in plan.cluster.gpu_pools:
         serving = next(s for s in plan.kubernetes if s.endpoint == pool.endpoint)
         assert pool.disk_gib == serving.node_disk_gib > serving.pods_per_node * serving.weights_gib
-        template = next(r for r in resources if r["type"] == "aws:ec2/launchTemplate:LaunchTemplate" and r["name"].endswith(pool.name))
+        template = next(
+            r
+            for r in resources
+            if r["type"] == "aws:ec2/launchTemplate:LaunchTemplate" and r["name"].endswith(pool.name)
+        )
         assert template["inputs"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] == pool.disk_gib
-        group = next(r for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup" and r["name"].endswith(pool.name))
+        group = next(
+            r for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup" and r["name"].endswith(pool.name)
+        )
         assert group["inputs"]["labels"]["ml-serving/accelerator"] == "nvidia"
 
 

@@ -37,9 +37,10 @@ ENVIRONMENT_CONFIG = PolicyConfigSchema(properties={"environment": {"type": "str
     " container, and equal requests and limits for nvidia.com/gpu or aws.amazon.com/neuron.",
 )
 def resource_limits(props):
-    found = False
+    for where, predictor in predictors(props):
+        if not get(predictor, "containers", default=[]):
+            yield f"{where}.containers must define the model server"
     for where, _, container in containers(props):
-        found = True
         limits = get(container, "resources", "limits", default={})
         requests = get(container, "resources", "requests", default={})
         if limits is UNKNOWN or requests is UNKNOWN:
@@ -51,8 +52,6 @@ def resource_limits(props):
         for device in DEVICES:
             if get(limits, device) != get(requests, device):
                 yield f"{where}: {device} requests and limits must be equal"
-    if not found:
-        yield "spec.predictor.containers must define the model server"
 
 
 @resource_rule(
@@ -94,11 +93,14 @@ def non_root(props):
 )
 def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[str]:
     registries = [r for t in REGISTRIES for r in of_type(resources, t)]
-    urls = [u for r in registries for u in (get(r.props, "repositoryUrl"), get(r.props, "loginServer")) if isinstance(u, str)]
+    urls = [
+        u
+        for r in registries
+        for u in (get(r.props, "repositoryUrl"), get(r.props, "loginServer"))
+        if isinstance(u, str)
+    ]
     for isvc in of_type(resources, INFERENCE_SERVICE):
-        from_registry = any(
-            dep.urn == r.urn for dep in isvc.property_dependencies.get("spec", []) for r in registries
-        )
+        from_registry = any(dep.urn == r.urn for dep in isvc.property_dependencies.get("spec", []) for r in registries)
         pinned = environment(isvc, config) in DIGEST_ENVIRONMENTS
         for where, _, container in containers(isvc.props):
             image = get(container, "image")
@@ -106,7 +108,9 @@ def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[st
                 if not from_registry:
                     yield f"{isvc.name} {where}.image is computed from nothing in this stack's registry"
                 continue
-            if not isinstance(image, str) or not any(image.startswith(f"{u}:") or image.startswith(f"{u}@") for u in urls):
+            if not isinstance(image, str) or not any(
+                image.startswith(f"{u}:") or image.startswith(f"{u}@") for u in urls
+            ):
                 yield f"{isvc.name} {where}.image {image!r} is not in this stack's registry"
             elif pinned and "@sha256:" not in image:
                 yield f"{isvc.name} {where}.image {image!r} must be pinned by digest (@sha256:...) in staging and prod"

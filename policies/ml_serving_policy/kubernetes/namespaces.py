@@ -22,7 +22,7 @@ def default_deny(policy: Any) -> bool:
         and not get(selector, "matchLabels")
         and not get(selector, "matchExpressions")
         and types is not UNKNOWN
-        and DIRECTIONS <= set(types)
+        and set(types) >= DIRECTIONS
         and not get(spec, "ingress")
         and not get(spec, "egress")
     )
