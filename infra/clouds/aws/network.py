@@ -15,8 +15,9 @@ from infra.plan import Plan
 
 # Interface endpoints for everything a private SageMaker endpoint and its clients call.
 INTERFACE_SERVICES = ("sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts")
-# EKS nodes without a NAT gateway: the VPC CNI calls the EC2 API to attach addresses.
-CLUSTER_SERVICES = ("ec2",)
+# EKS nodes without a NAT gateway: the VPC CNI calls the EC2 API to attach addresses, and the Pod
+# Identity agent exchanges pod tokens for role credentials at EKS Auth (eks-auth).
+CLUSTER_SERVICES = ("ec2", "eks-auth")
 HTTPS = 443
 
 
