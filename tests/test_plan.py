@@ -25,7 +25,7 @@ def test_prod_defaults_two_replicas_canary_protection_and_capture() -> None:
         assert endpoint.error_rate_alarm_percent == 1.0
 
 
-def test_dev_rolls_out_at_once_and_scales_to_zero_only_where_the_service_can(dev_config) -> None:
+def test_dev_rolls_out_at_once_and_keeps_one_replica_where_nothing_scales_from_zero(dev_config) -> None:
     eps = endpoints(dev_config)
     eps.append({**eps[0], "name": "chat-k8s", "serving": "kubernetes"})
     plan = plan_of(with_keys(dev_config, endpoints=eps))
@@ -33,7 +33,8 @@ def test_dev_rolls_out_at_once_and_scales_to_zero_only_where_the_service_can(dev
     assert not plan.protect and not plan.data_capture
     assert by_name["chat"].rollout.strategy == "all-at-once"
     assert by_name["chat"].min_replicas == 1  # SageMaker variants keep one instance
-    assert by_name["chat-k8s"].min_replicas == 0  # EKS node groups scale to zero
+    # EKS node groups scale to zero, the model server does not (tests/kubernetes/test_plan.py).
+    assert by_name["chat-k8s"].min_replicas == 1
     assert by_name["chat-k8s"].initial_replicas == 1
     assert plan.cluster is not None and [p.name for p in plan.cluster.gpu_pools] == ["gpu-chat-k8s"]
 

@@ -294,7 +294,7 @@ def test_cluster_is_private_encrypted_logged_and_uses_access_entries() -> None:
     ]
     assert inputs["accessConfig"]["authenticationMode"] == "API"
     assert one("aws-staging", "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")["urn"] in cluster["dependencies"]
-    assert not of_type("aws-dev", "aws:eks/cluster:Cluster") and not of_type("aws-prod", "aws:eks/cluster:Cluster")
+    assert not of_type("aws-dev", "aws:eks/cluster:Cluster")  # no Kubernetes endpoint, no cluster key
 
 
 def test_gpu_node_groups_follow_the_plans_pools() -> None:
@@ -324,6 +324,7 @@ def test_gpu_node_groups_follow_the_plans_pools() -> None:
             assert inputs["labels"] == {
                 "ml-serving/pool": pool.name,
                 "ml-serving/gpu": pool.gpu,
+                "ml-serving/accelerator": pool.accelerator,  # the device plugin's node selector
                 "ml-serving/endpoint": pool.endpoint,
             }
 
