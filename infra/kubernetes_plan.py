@@ -22,7 +22,7 @@ from infra.errors import EndpointKeyError
 from infra.facts import cloud_facts
 from infra.sizing import formulas
 from infra.sizing.layout import Layout
-from infra.spec import Endpoint, Spec
+from infra.spec import Endpoint, Model, Spec
 from infra.spec.stack import live_models
 
 # Node root volume beyond the weights: the OS (EKS AL2023 / GKE COS / AKS Ubuntu images take
@@ -39,6 +39,9 @@ POD_SCRATCH_GIB = 10
 # A queue with fewer waiting requests than this never triggers a scale-out, so a blip of one
 # request waiting behind a full batch does not start a GPU node.
 MIN_QUEUE_PER_POD = 1
+# KServe names each version's Deployment and Service `{isvc}-{name}-predictor`; a Service name is
+# an RFC 1035 label of at most 63 characters (Kubernetes "Object Names and IDs").
+SERVICE_NAME_MAX = 63
 # The share of a node's vCPU and RAM the model-server pods may request: the rest is the kubelet's
 # and system reserves (EKS: 255 MiB + 11 MiB per pod of memory, a share of the first cores) and the
 # DaemonSets every node runs (CNI, device plugin, metadata and identity agents).
@@ -66,15 +69,23 @@ class SizedEndpoint(Protocol):
 
 @dataclass(frozen=True)
 class ModelServer:
-    """One model version's pods: `name` is KServe's predictor name (Deployment `{isvc}-{name}-predictor`)."""
+    """One model version's pods: the spec's model (image, digest, artifact, weight) and how many pods.
 
-    name: str
-    image: str | None
-    image_tag: str | None
-    digest: str | None
-    artifact: str
-    traffic_percent: int
-    replicas: int  # canaries: fixed pods (KServe scales only the stable predictor); stable: its minimum
+    Its name is KServe's predictor name (Deployment `{isvc}-{name}-predictor`); its weight the
+    traffic percent. replicas: a canary's fixed pods (KServe scales only the stable predictor), the
+    stable predictor's minimum.
+    """
+
+    model: Model
+    replicas: int
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def traffic_percent(self) -> int:
+        return self.model.weight
 
 
 @dataclass(frozen=True)
@@ -132,12 +143,20 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServi
             "sizing",
             f"{weights:.0f} GiB of weights x {copies} model copies per {plan_ep.instance_type} node need a"
             f" {disk} GiB node disk; {spec.cloud} node disks stop at {limit} GiB (quantize, or use an instance"
-            " type with fewer, larger GPUs)"
+            " type with fewer, larger GPUs)",
         )
     min_pods = plan_ep.min_replicas * copies
     row = load_catalog().find(spec.cloud, plan_ep.instance_type, "kubernetes")
     assert row is not None  # the solver placed the endpoint on this row
     stable, *others = live_models(ep)
+    for j, model in enumerate(ep.models):
+        service = f"{ep.name}-{model.name}-predictor"
+        if len(service) > SERVICE_NAME_MAX:
+            raise EndpointKeyError(
+                f"models[{j}].name",
+                f"KServe names this version's Service {service!r} ({len(service)} characters); Kubernetes"
+                f" stops at {SERVICE_NAME_MAX}: shorten the endpoint or model name",
+            )
     engine = ep.engine_of(stable)
     metric = queue_metrics().get(engine)
     if metric is None:
@@ -147,26 +166,16 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServi
             f" {', '.join(queue_metrics())}",
         )
     canaries = tuple(
-        ModelServer(
-            m.name,
-            m.image,
-            m.image_tag,
-            m.digest,
-            m.artifact,
-            m.weight,
-            # A canary runs fixed replicas: its share of the stable minimum, at least one pod, and
-            # never above the stable minimum (KServe's validation webhook refuses more).
-            min(max(1, math.ceil(max(min_pods, 1) * m.weight / 100)), max(min_pods, 1)),
-        )
+        # A canary runs fixed replicas: its share of the stable minimum, at least one pod, and never
+        # above the stable minimum (KServe's validation webhook refuses more).
+        ModelServer(m, min(max(1, math.ceil(max(min_pods, 1) * m.weight / 100)), max(min_pods, 1)))
         for m in others
     )
     return KubernetesServing(
         endpoint=ep.name,
         namespace=f"serve-{ep.name}",
         service_account=f"{ep.name}-server",
-        stable=ModelServer(
-            stable.name, stable.image, stable.image_tag, stable.digest, stable.artifact, stable.weight, min_pods
-        ),
+        stable=ModelServer(stable, min_pods),
         canaries=canaries,
         accelerator=plan_ep.accelerator,
         gpus_per_pod=max(layout.tensor_parallel, 1) if plan_ep.gpus else 0,

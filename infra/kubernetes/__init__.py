@@ -72,9 +72,10 @@ def _servers(serving: KubernetesServing, endpoint: EndpointPlan, stores: Stores)
     return {m.name: _server(m, runtimes[m.name], stores) for m in (serving.stable, *serving.canaries)}
 
 
-def _server(model: ModelServer, runtime: ServingRuntime, stores: Stores) -> Server:
+def _server(server: ModelServer, runtime: ServingRuntime, stores: Stores) -> Server:
     """The model version's container: its image (by digest when pinned), its artifact, and the engine's
     args and environment from the serving runtime contract (the same table every translator reads)."""
+    model = server.model
     image = model.image or pulumi.Output.concat(stores.registry_url, ":", model.image_tag or "")
     if model.digest:
         image = pulumi.Output.concat(image, "@", model.digest)

@@ -47,7 +47,9 @@ class KubernetesEndpoint(pulumi.ComponentResource):
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         binding = args.bind_identity(
-            Workload(s.endpoint, s.namespace, s.service_account, tuple(m.artifact for m in (s.stable, *s.canaries))),
+            Workload(
+                s.endpoint, s.namespace, s.service_account, tuple(m.model.artifact for m in (s.stable, *s.canaries))
+            ),
             self,
         )
         account = k8s.core.v1.ServiceAccount(

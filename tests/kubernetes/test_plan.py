@@ -145,3 +145,25 @@ def test_staging_and_prod_kubernetes_models_need_a_digest_and_managed_ones_take_
     assert error.value.lines[0].startswith(
         "ml-serving:endpoints[0].models[0].digest: pins an image on serving: kubernetes"
     )
+
+
+def test_a_version_whose_kserve_service_name_is_too_long_is_a_spec_error_naming_the_key(dev_config) -> None:
+    endpoint = kubernetes_endpoint(name="e" * 30, sizing="pilot")
+    endpoint["models"] = [{**endpoint["models"][0], "name": "m" * 30}]
+    with pytest.raises(SpecError) as error:
+        plan_of(with_keys(dev_config, endpoints=[endpoint]))
+    assert error.value.lines == [
+        f"ml-serving:endpoints[0].models[0].name: KServe names this version's Service '{'e' * 30}-{'m' * 30}-predictor'"
+        " (71 characters); Kubernetes stops at 63: shorten the endpoint or model name"
+    ]
+
+
+def test_an_engine_without_a_queue_gauge_cannot_serve_on_kubernetes(dev_config) -> None:
+    endpoint = kubernetes_endpoint(sizing="pilot")
+    endpoint["models"] = [{**endpoint["models"][0], "engine": "custom"}]
+    with pytest.raises(SpecError) as error:
+        plan_of(with_keys(dev_config, endpoints=[endpoint]))
+    assert error.value.lines == [
+        "ml-serving:endpoints[0].models[0].engine: 'custom' exports no queue gauge for the autoscaler;"
+        " on Kubernetes use one of vllm, tgi, tei, triton"
+    ]

@@ -187,7 +187,7 @@ def test_each_endpoint_runs_as_its_own_pod_identity_that_reads_only_its_artifact
         )
         assert actions == ["kms:Decrypt", "s3:GetObject", "s3:ListBucket"]
         read = next(s for s in policy["Statement"] if s["Action"] == "s3:GetObject")
-        prefixes = {m.artifact.rsplit("/", 1)[0] for m in (serving.stable, *serving.canaries)}
+        prefixes = {m.model.artifact.rsplit("/", 1)[0] for m in (serving.stable, *serving.canaries)}
         assert sorted(read["Resource"]) == sorted(f"arn:aws:s3:::{stack}-models-*/{p}/*" for p in prefixes)
 
 

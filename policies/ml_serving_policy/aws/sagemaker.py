@@ -7,9 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema
-
-from ml_serving_policy.environments import ENVIRONMENTS, PROD_MIN_REPLICAS, PROD_ROLLOUTS
+from ml_serving_policy.environments import ENVIRONMENT_CONFIG, PROD_MIN_REPLICAS, PROD_ROLLOUTS, environment_of
 from ml_serving_policy.rules import (
     UNKNOWN,
     Severity,
@@ -183,16 +181,6 @@ def autoscaling_bounds(props):
         yield f"minCapacity and maxCapacity must be known with 1 <= min <= max (got {low!r}, {high!r})"
 
 
-def _endpoint_environment(endpoint: Any, configured: str | None) -> str | None:
-    """The environment the rule's config names, else the one the endpoint's component was registered
-    with: the prod policy config says `prod`, so a stack run under it is held to prod's rules."""
-    if configured is not None:
-        return configured
-    parent = endpoint.parent
-    value = get(parent.props, "environment") if parent is not None else None
-    return value if isinstance(value, str) else None
-
-
 @stack_rule(
     "aws-sagemaker-prod-endpoint-capacity-and-rollout",
     "Prod endpoints run at least two instances per variant (and never scale below two), so one"
@@ -201,14 +189,13 @@ def _endpoint_environment(endpoint: Any, configured: str | None) -> str | None:
     severity=Severity.HIGH,
     remediation_steps="In the stack file leave prod's defaults (canary, at least two replicas) or set "
     "rollout.strategy to canary or linear and autoscaling.min_replicas to 2 or more.",
-    config_schema=PolicyConfigSchema(properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}}),
+    config_schema=ENVIRONMENT_CONFIG,
 )
 def prod_endpoint_capacity_and_rollout(resources: list[Any], config: Mapping[str, Any]) -> Iterator[str]:
-    configured = config.get("environment") or None
     prod_types = [ROUTING[s] for s in PROD_ROLLOUTS]
     targets = [t for t in of_type(resources, TARGET) if get(t.props, "serviceNamespace") == "sagemaker"]
     for endpoint in of_type(resources, ENDPOINT):
-        env = _endpoint_environment(endpoint, configured)
+        env = environment_of(endpoint, config)
         if env is None:
             yield f"endpoint {endpoint.name}: cannot tell the environment (set this rule's `environment`)"
             continue

@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema
-
-from ml_serving_policy.environments import ENVIRONMENTS, PROD_MIN_REPLICAS, PROD_ROLLOUTS
+from ml_serving_policy.environments import ENVIRONMENT_CONFIG, PROD_MIN_REPLICAS, PROD_ROLLOUTS, environment_of
 from ml_serving_policy.kubernetes.serving import (
     INFERENCE_SERVICE,
     REGISTRIES,
     SCALED_OBJECT,
     containers,
-    environment,
     predictors,
 )
 from ml_serving_policy.rules import UNKNOWN, Severity, get, of_type, resource_rule, stack_rule
@@ -24,7 +21,6 @@ DEVICES = ("nvidia.com/gpu", "aws.amazon.com/neuron")
 # disk with weights and evict its neighbours.
 LIMITS = ("memory", "ephemeral-storage")
 DIGEST_ENVIRONMENTS = ("staging", "prod")
-ENVIRONMENT_CONFIG = PolicyConfigSchema(properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}})
 
 
 @resource_rule(
@@ -101,7 +97,7 @@ def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[st
     ]
     for isvc in of_type(resources, INFERENCE_SERVICE):
         from_registry = any(dep.urn == r.urn for dep in isvc.property_dependencies.get("spec", []) for r in registries)
-        pinned = environment(isvc, config) in DIGEST_ENVIRONMENTS
+        pinned = environment_of(isvc, config) in DIGEST_ENVIRONMENTS
         for where, _, container in containers(isvc.props):
             image = get(container, "image")
             if image is UNKNOWN:
@@ -130,7 +126,7 @@ def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[st
 def prod_capacity_and_canary(resources: list[Any], config: Mapping[str, Any]) -> Iterator[str]:
     scalers = of_type(resources, SCALED_OBJECT)
     for isvc in of_type(resources, INFERENCE_SERVICE):
-        env = environment(isvc, config)
+        env = environment_of(isvc, config)
         if env is None:
             yield f"{isvc.name}: cannot tell the environment (set this rule's `environment`)"
             continue

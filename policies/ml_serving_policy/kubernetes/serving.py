@@ -1,5 +1,4 @@
-"""How the rules read an InferenceService: its predictors (the stable one and each named canary) and
-the environment its endpoint component was registered with."""
+"""How the rules read an InferenceService: its predictors (the stable one and each named canary)."""
 
 from __future__ import annotations
 
@@ -34,13 +33,3 @@ def containers(props: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any]]:
     for where, predictor in predictors(props):
         for j, container in enumerate(get(predictor, "containers", default=[]) or []):
             yield f"{where}.containers[{j}]", predictor, container
-
-
-def environment(resource: Any, config: Mapping[str, Any]) -> str | None:
-    """The rule's configured environment, else the one the resource's endpoint component carries."""
-    configured = config.get("environment")
-    if configured:
-        return configured
-    parent = resource.parent
-    value = get(parent.props, "environment") if parent is not None else None
-    return value if isinstance(value, str) else None
