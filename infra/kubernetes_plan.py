@@ -185,7 +185,7 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServi
         min_pods=min_pods,
         max_pods=plan_ep.max_replicas * copies,
         queue_metric=metric["metric"],
-        queue_per_pod=_queue_per_pod(ep, layout.max_num_seqs, layout.latency_ms),
+        queue_per_pod=_queue_per_pod(ep, layout),
         weights_gib=round(weights, 1),
         pod_storage_gib=pod_storage,
         node_disk_gib=disk,
@@ -220,16 +220,18 @@ def _weights_gib(ep: Endpoint, plan_ep: SizedEndpoint) -> float:
     return (gpu.memory_gib if gpu else 0.0) * max(plan_ep.layout.tensor_parallel, 1)
 
 
-def _queue_per_pod(ep: Endpoint, batch: int, latency_ms: float) -> int:
+def _queue_per_pod(ep: Endpoint, layout: Layout) -> int:
     """Waiting requests per pod before scaling out.
 
     A request waits until a batch slot frees: slots free at `batch / latency` per second, so q
     waiting requests add about q x latency / batch. The queue may grow until that wait uses up
-    the latency target's headroom over the predicted latency: q = batch x (target - latency) /
-    latency, at least MIN_QUEUE_PER_POD, at most one more full batch.
+    the whole-request latency target's headroom over the predicted latency: q = batch x
+    (target - latency) / latency, at least MIN_QUEUE_PER_POD, at most one more full batch.
+    Without a target (a named profile, or no SLO a whole request can be held to) any wait scales out.
     """
     req = ep.sizing.requirements
-    if req is None or latency_ms <= 0:
+    target = req.request_latency_slo_ms(layout.tpot_ms) if req is not None else None
+    if target is None or layout.latency_ms <= 0:
         return MIN_QUEUE_PER_POD
-    headroom = max(req.p95_latency_ms - latency_ms, 0.0) / latency_ms
-    return max(MIN_QUEUE_PER_POD, min(batch, math.floor(batch * headroom)))
+    headroom = max(target - layout.latency_ms, 0.0) / layout.latency_ms
+    return max(MIN_QUEUE_PER_POD, min(layout.max_num_seqs, math.floor(layout.max_num_seqs * headroom)))

@@ -66,14 +66,20 @@ def test_a_405b_model_gets_a_node_disk_that_holds_its_weights_not_a_fixed_200_gi
 def test_a_model_that_cannot_fit_its_node_disk_is_a_plan_error_naming_the_key(dev_config, monkeypatch) -> None:
     # No catalog row has more GPU memory than its cloud's largest disk; a cloud with 300 GiB disks
     # (facts as data) shows the check that guards a future row.
+    config = with_keys(dev_config, endpoints=[kubernetes_endpoint()])
+    fitting = plan_of(config)
+    (fits,) = fitting.kubernetes
     facts = {cloud: dict(values) for cloud, values in cloud_facts().items()}
     facts["aws"]["max_node_disk_gib"] = 300
     monkeypatch.setattr(kubernetes_plan, "cloud_facts", lambda: facts)
     with pytest.raises(SpecError) as error:
-        plan_of(with_keys(dev_config, endpoints=[kubernetes_endpoint()]))
-    (line,) = error.value.lines
-    assert line.startswith("ml-serving:endpoints[0].sizing: 377 GiB of weights x 1 model copies per ")
-    assert line.endswith("aws node disks stop at 300 GiB (quantize, or use an instance type with fewer, larger GPUs)")
+        plan_of(config)
+    assert error.value.lines == [
+        f"ml-serving:endpoints[0].sizing: 377 GiB of weights x {fits.pods_per_node} model copies per"
+        f" {fitting.endpoints[0].instance_type} node need a"
+        f" {fits.node_disk_gib} GiB node disk; aws node disks stop at 300 GiB (quantize, or use an instance"
+        " type with fewer, larger GPUs)"
+    ]
 
 
 def test_without_requirements_the_weights_are_bounded_by_the_gpus_a_copy_runs_on(dev_config) -> None:
