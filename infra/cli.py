@@ -11,7 +11,7 @@ from typing import get_args
 from rich.console import Console
 
 from infra.errors import SpecError
-from infra.spec.requirements import KvCachePrecision, Precision
+from infra.spec.requirements import Requirements
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,48 +60,40 @@ def _add_size_parser(commands: argparse._SubParsersAction) -> None:
         help="the cheapest placement for a workload, with every candidate",
         description="Size one endpoint: the cheapest instance type, tensor-parallel layout and replicas that meet "
         "the SLOs at the peak. Each flag is the stack file's `sizing.requirements` key of the same name.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "--cloud", required=True, choices=["aws", "gcp", "azure"], help="the cloud whose catalog rows to price"
     )
-    p.add_argument("--serving", default="managed", choices=["managed", "kubernetes"], help="serving target")
-    p.add_argument("--environment", default="prod", choices=["dev", "staging", "prod"], help="sets the replica floor")
-    p.add_argument("--capacity", default="on-demand", choices=["on-demand", "spot"], help="instance pricing")
-    p.add_argument("--peak-rps", type=float, help="requests per second at the daily peak (required)")
-    p.add_argument("--ttft-ms", type=float, help="time to first token at --percentile, ms (generative models)")
-    p.add_argument("--tpot-ms", type=float, help="time per output token at --percentile, ms (generative models)")
     p.add_argument(
-        "--p95-latency-ms", type=float, help="whole-request latency at --percentile, ms (encoders: required)"
+        "--serving", default="managed", choices=["managed", "kubernetes"], help="serving target (default: managed)"
     )
-    p.add_argument("--percentile", type=float, help="the percentile the latency SLOs hold at (default 95)")
-    p.add_argument("--model-config", help="path to the model's Hugging Face config.json, from the project root")
-    p.add_argument("--params-billion", type=float, help="total parameters, billions")
-    p.add_argument("--weights-gb", type=float, help="size of the weights as served, GB (instead of --params-billion)")
     p.add_argument(
-        "--active-params-billion", type=float, help="parameters used per token (mixture of experts), billions"
+        "--environment",
+        default="prod",
+        choices=["dev", "staging", "prod"],
+        help="sets the replica floor (default: prod)",
     )
-    p.add_argument("--experts", type=int, help="routed experts per MoE layer")
-    p.add_argument("--experts-per-token", type=int, help="experts each token is routed to (top-k)")
-    p.add_argument("--precision", choices=list(get_args(Precision)), help="weights format (default fp16)")
     p.add_argument(
-        "--kv-cache-precision", choices=list(get_args(KvCachePrecision)), help="KV cache format (default 16-bit)"
+        "--capacity", default="on-demand", choices=["on-demand", "spot"], help="instance pricing (default: on-demand)"
     )
-    p.add_argument("--model-type", choices=["llm", "encoder"], help="generative (llm, default) or encoder")
-    p.add_argument("--context-tokens", type=int, help="prompt plus output tokens per request (default 4096)")
-    p.add_argument("--output-tokens", type=int, help="generated tokens per request (default 256)")
-    p.add_argument(
-        "--concurrency", type=int, help="most sequences one model copy may batch (default: what meets the SLOs)"
-    )
-    p.add_argument("--layers", type=int, help="transformer layers")
-    p.add_argument("--attention-heads", type=int, help="query heads per layer (limits the tensor-parallel degree)")
-    p.add_argument("--kv-heads", type=int, help="key/value heads per layer")
-    p.add_argument("--head-dim", type=int, help="dimension of one attention head")
-    p.add_argument("--hidden-size", type=int, help="model (residual stream) width")
-    p.add_argument("--measured-rps-per-replica", type=float, help="requests/s one replica sustained in a pilot")
-    p.add_argument("--measured-on", help="the instance type --measured-rps-per-replica was measured on")
-    p.add_argument("--neuron", action="store_true", help="the image is compiled for AWS Inferentia")
-    p.add_argument("--rocm", action="store_true", help="the image is built for AMD ROCm (MI300X)")
+    from infra.sizing.report import flags_for_keys
+
+    # One flag per requirement key, named like it, with its description (units) and its default.
+    for name, field in Requirements.model_fields.items():
+        key = field.alias or name
+        flag = "--" + key.replace("_", "-")
+        described = flags_for_keys(field.description or "", bare=False)
+        has_default = not field.is_required() and field.default is not None
+        shown = f"{described} (default: {field.default})" if has_default else described
+        if field.annotation is bool:
+            p.add_argument(flag, action="store_true", help=described)
+            continue
+        choices = [a for arm in get_args(field.annotation) for a in get_args(arm)] or list(get_args(field.annotation))
+        kind = next((t for t in (int, float) if t in (field.annotation, *get_args(field.annotation))), str)
+        if choices and all(isinstance(c, str) for c in choices):
+            p.add_argument(flag, choices=choices, help=shown, dest=key)
+        else:
+            p.add_argument(flag, type=kind, help=shown, dest=key)
     p.add_argument("--json", action="store_true", help="one JSON document instead of tables")
 
 

@@ -21,10 +21,12 @@ KEYS = [field.alias or name for name, field in Requirements.model_fields.items()
 _KEY = re.compile(r"\b(" + "|".join(sorted(KEYS, key=len, reverse=True)) + r")\b")
 
 
-def _flags(text: str) -> str:
-    """`text` with each requirement key written as the `size` flag that sets it."""
+def flags_for_keys(text: str, bare: bool = True) -> str:
+    """`text` with each requirement key written as the `size` flag that sets it: `quoted` keys always,
+    bare words too when `bare` (error messages name keys bare; descriptions quote them)."""
     text = re.sub(r"\(set requirements\.(\w+): true\)", r"(pass --\1)", text)
-    return _KEY.sub(lambda m: "--" + m.group(1).replace("_", "-"), text)
+    text = re.sub(r"`(\w+)`", lambda m: "--" + m.group(1).replace("_", "-") if m.group(1) in KEYS else m.group(1), text)
+    return _KEY.sub(lambda m: "--" + m.group(1).replace("_", "-"), text) if bare else text
 
 
 def requirements_from(args: argparse.Namespace) -> Requirements:
@@ -35,7 +37,7 @@ def requirements_from(args: argparse.Namespace) -> Requirements:
         return Requirements.model_validate(values)
     except ValidationError as exc:
         lines = error_lines(exc, lambda loc: "--" + "-".join(str(p) for p in loc).replace("_", "-"))
-        raise SpecError([_flags(line.removeprefix(f"{NAMESPACE}:")) for line in lines]) from None
+        raise SpecError([flags_for_keys(line.removeprefix(f"{NAMESPACE}:")) for line in lines]) from None
 
 
 def size_report(args: argparse.Namespace) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
     try:
         placement = solver.auto(args.cloud, args.serving, req, args.capacity, floor)
     except solver.NoPlacementError as exc:
-        raise SpecError(f"size: {_flags(str(exc))}") from None
+        raise SpecError(f"size: {flags_for_keys(str(exc))}") from None
     chosen = next(c for c in placement.candidates if c.instance_type == placement.row.name)
     return {
         "cloud": args.cloud,

@@ -30,22 +30,26 @@ class Requirements(_Strict):
     (and is the SLO of encoders). Give at least one.
     """
 
-    peak_rps: float = Field(gt=0, le=100_000, description="requests per second at the daily peak")
+    peak_rps: float = Field(gt=0, le=100_000, description="requests per second at the daily peak (required)")
     p95_latency_ms: float | None = Field(
         default=None, gt=0, le=600_000, description="whole-request latency at `percentile`, ms (encoders: required)"
     )
-    ttft_ms: float | None = Field(default=None, gt=0, le=600_000, description="time to first token at `percentile`, ms")
+    ttft_ms: float | None = Field(
+        default=None, gt=0, le=600_000, description="time to first token at `percentile`, ms (generative models)"
+    )
     tpot_ms: float | None = Field(
-        default=None, gt=0, le=60_000, description="time per output token at `percentile`, ms"
+        default=None, gt=0, le=60_000, description="time per output token at `percentile`, ms (generative models)"
     )
     percentile: float = Field(default=95, ge=50, le=99.9, description="the percentile the latency SLOs hold at")
     model_config_path: str | None = Field(
         default=None,
         alias="model_config",
-        description="path (from the project root) to the model's Hugging Face config.json; fills the architecture keys",
+        description="path from the project root to the model's Hugging Face config.json; fills the architecture",
     )
     params_billion: float | None = Field(default=None, gt=0, le=10_000, description="total parameters, billions")
-    weights_gb: float | None = Field(default=None, gt=0, le=20_000, description="size of the weights as served, GB")
+    weights_gb: float | None = Field(
+        default=None, gt=0, le=20_000, description="size of the weights as served, GB (instead of `params_billion`)"
+    )
     active_params_billion: float | None = Field(
         default=None, gt=0, le=10_000, description="parameters used per token (mixture of experts), billions"
     )
@@ -55,27 +59,33 @@ class Requirements(_Strict):
     )
     precision: Precision = Field(default="fp16", description="weights format")
     kv_cache_precision: KvCachePrecision | None = Field(
-        default=None, description="KV cache format (default: 16-bit, fp32 for fp32 models)"
+        default=None, description="KV cache format (default: 16-bit; fp32 for fp32 models)"
     )
-    model_type: Literal["llm", "encoder"] = "llm"
+    model_type: Literal["llm", "encoder"] = Field(default="llm", description="generative (llm) or encoder")
     context_tokens: int = Field(default=4096, ge=1, le=1_048_576, description="prompt plus output tokens per request")
     output_tokens: int = Field(default=256, ge=1, le=65_536, description="generated tokens per request")
     concurrency: int | None = Field(
         default=None,
         ge=1,
         le=4096,
-        description="most sequences one model copy may batch (default: what meets the SLOs)",
+        description="most sequences one model copy may batch (default: what meets the SLOs, up to 256)",
     )
-    layers: int | None = Field(default=None, ge=1, le=1000)
-    attention_heads: int | None = Field(default=None, ge=1, le=1024, description="query heads per layer")
+    layers: int | None = Field(default=None, ge=1, le=1000, description="transformer layers")
+    attention_heads: int | None = Field(
+        default=None, ge=1, le=1024, description="query heads per layer (the tensor-parallel degree must divide them)"
+    )
     kv_heads: int | None = Field(default=None, ge=1, le=1024, description="key/value heads per layer")
-    head_dim: int | None = Field(default=None, ge=1, le=1024)
-    hidden_size: int | None = Field(default=None, ge=1, le=131_072)
-    vocab_size: int | None = Field(default=None, ge=1, le=2_000_000)
+    head_dim: int | None = Field(default=None, ge=1, le=1024, description="dimension of one attention head")
+    hidden_size: int | None = Field(default=None, ge=1, le=131_072, description="model (residual stream) width")
+    vocab_size: int | None = Field(default=None, ge=1, le=2_000_000, description="vocabulary size, tokens")
     neuron: bool = Field(default=False, description="the image is compiled for AWS Inferentia (Neuron)")
     rocm: bool = Field(default=False, description="the image is built for AMD ROCm (Instinct MI300X)")
-    measured_rps_per_replica: float | None = Field(default=None, gt=0)
-    measured_on: str | None = None
+    measured_rps_per_replica: float | None = Field(
+        default=None, gt=0, description="requests/s one replica sustained in a pilot run"
+    )
+    measured_on: str | None = Field(
+        default=None, description="the instance type `measured_rps_per_replica` was measured on (calibrates the rest)"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
