@@ -21,6 +21,12 @@ from infra.spec import Cluster, Endpoint, Model, Requirements, Spec
 
 # Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
 ALARM_PERIODS = 3
+# A request may run this many times the p95 target before the server cuts it off: the tail past p95
+# is still a good answer, and a timeout below it fails long generations (Azure ML's 5 s default
+# answers HTTP 408).
+REQUEST_TIMEOUT_FACTOR = 2.0
+# ...and never under 5 s: a tighter cut-off turns a queueing blip into errors.
+MIN_REQUEST_TIMEOUT_SECONDS = 5
 
 
 # Loading a model onto a new instance, estimated pessimistically from the weights' size: the
@@ -95,6 +101,7 @@ class EndpointPlan:
     models: tuple[ModelPlan, ...]
     rollout: RolloutPlan
     latency_alarm_ms: float  # p95 model latency that fails a rollout
+    request_timeout_seconds: int  # the server-side limit on one request (capped where the cloud caps it)
     error_rate_alarm_percent: float
     cost: Cost
     explanation: str
@@ -134,6 +141,7 @@ class NetworkPlan:
     zones: tuple[str, ...]
     vpc_id: str | None
     subnet_ids: tuple[str, ...]
+    private_dns_zone_ids: tuple[str, ...] = ()  # existing zones to register private endpoints in
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         zones,
         spec.network.vpc_id,
         tuple(spec.network.subnet_ids or ()),
+        tuple(spec.network.private_dns_zone_ids),
     )
     return Plan(
         cloud=spec.cloud,
@@ -261,6 +270,8 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     # else the latency sizing predicts; 10 s for a profile sized without requirements.
     stated = req.request_latency_slo_ms(placement.layout.tpot_ms) if req else None
     latency_alarm = stated or placement.layout.latency_ms or 10_000.0
+    timeout_cap = cloud_facts()[spec.cloud].get("max_request_timeout_seconds")
+    timeout = max(MIN_REQUEST_TIMEOUT_SECONDS, math.ceil(latency_alarm * REQUEST_TIMEOUT_FACTOR / 1000))
     return EndpointPlan(
         name=ep.name,
         serving=ep.serving,
@@ -276,6 +287,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         models=models,
         rollout=RolloutPlan(strategy, ep.rollout.step_percent, ep.rollout.wait_minutes * 60),
         latency_alarm_ms=latency_alarm,
+        request_timeout_seconds=min(timeout, timeout_cap) if timeout_cap else timeout,
         error_rate_alarm_percent=env.error_rate_alarm_percent,
         cost=cost,
         explanation=placement.explanation,

@@ -12,7 +12,7 @@ import pulumi
 
 from infra.plan import Plan
 
-TRANSLATORS = {"aws": "infra.clouds.aws"}
+TRANSLATORS = {"aws": "infra.clouds.aws", "azure": "infra.clouds.azure"}
 
 
 def translate(plan: Plan) -> dict[str, Any]:

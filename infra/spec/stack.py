@@ -31,6 +31,9 @@ class Network(_Strict):
     zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
     vpc_id: str | None = None
     subnet_ids: list[str] | None = Field(default=None, min_length=2)
+    # Existing private DNS zones (a hub's, shared by many networks) to register private endpoints in,
+    # by resource id; the zones a stack needs and does not name here are created with it.
+    private_dns_zone_ids: list[str] = Field(default_factory=list, max_length=10)
 
     @field_validator("cidr")
     @classmethod
@@ -223,6 +226,15 @@ class Spec(_Strict):
                 f" serves ({', '.join(served)}); the lifecycle would expire images in use; expected {len(served)}"
                 " or more"
             )
+        zone_pattern_id = facts.get("private_dns_zone_id_pattern")
+        for i, zone_id in enumerate(self.network.private_dns_zone_ids):
+            if zone_pattern_id is None or not re.match(zone_pattern_id, zone_id, re.IGNORECASE):
+                expected = (
+                    f"a resource id such as {facts['private_dns_zone_id_example']!r}"
+                    if zone_pattern_id
+                    else (f"nothing: {self.cloud} stacks take no private DNS zones")
+                )
+                problems.append(f"network.private_dns_zone_ids[{i}]: {zone_id!r} is not valid; expected {expected}")
         names = [e.name for e in self.endpoints]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"endpoints: endpoint name {name!r} repeats; names must be unique")
@@ -258,6 +270,7 @@ class Spec(_Strict):
                     f"{at}.models: a shadow model on {self.cloud} needs exactly one live model"
                     f" (its shadow copies that model's traffic); {ep.name!r} has {len(live)}"
                 )
+            cap = facts.get("max_mirror_percent")
             for j, model in enumerate(ep.models):
                 problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), model.env)
                 if model.digest is None and ep.serving == "kubernetes" and env.digest_pinned:
@@ -269,6 +282,11 @@ class Spec(_Strict):
                     problems.append(
                         f"{at}.models[{j}].digest: pins an image on serving: kubernetes; managed endpoints take"
                         " image or image_tag"
+                    )
+                if model.shadow and cap is not None and model.weight > cap:
+                    problems.append(
+                        f"{at}.models[{j}].weight: a shadow copy of {model.weight}% of requests is above"
+                        f" {self.cloud}'s mirror cap of {cap}%"
                     )
                 pattern = facts.get("managed_image_pattern")
                 if ep.serving == "managed" and model.image and pattern and not re.match(pattern, model.image):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from ml_serving_policy import aws, budget, kubernetes  # noqa: F401 (registers the rules)
+from ml_serving_policy import aws, azure, budget, kubernetes  # noqa: F401 (registers the rules)
 from ml_serving_policy.rules import REGISTRY
 
 

@@ -1,0 +1,197 @@
+"""An AKS cluster: private API server, Entra ID with Azure RBAC and no local accounts, workload
+identity with the OIDC issuer, Cilium network policy, etcd secrets encrypted with the stack's Key
+Vault key (KMS, reached privately), network isolated (no outbound route; images bootstrap from the
+stack's registry cache), a system pool for cluster add-ons and one GPU pool per Kubernetes endpoint.
+
+Outputs for in-cluster serving: the cluster's name and resource group, the OIDC issuer URL (workload
+identity federation), the kubelet identity (image pulls) and the private API server FQDN.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure
+
+from infra.clouds.azure.keys import Keys
+from infra.clouds.azure.monitoring import Observability
+from infra.clouds.azure.network import Network
+from infra.clouds.azure.registry import Registry
+from infra.clouds.azure.site import Site
+from infra.clouds.options import child
+from infra.plan import NodePoolPlan
+
+cs = azure.containerservice
+GPU_TAINT = "sku=gpu:NoSchedule"
+# Overlay pod and service ranges: outside every VNet range the spec admits (10.x private /16-/22).
+POD_CIDR = "192.168.0.0/16"
+SERVICE_CIDR = "172.16.0.0/16"
+DNS_SERVICE_IP = "172.16.0.10"
+DISK_GIB = {"gpu": 200, "cpu": 128}
+PRIORITY = {"on-demand": "Regular", "spot": "Spot"}
+
+
+class Cluster(pulumi.ComponentResource):
+    """Outputs: `cluster_name`, `resource_group`, `oidc_issuer_url`, `kubelet_identity` (client_id,
+    object_id, resource_id) and `api_server_fqdn`."""
+
+    cluster: azure.containerservice.ManagedCluster
+    cluster_name: str
+    resource_group: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubelet_identity: dict[str, pulumi.Output[str]]
+    api_server_fqdn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        site: Site,
+        network: Network,
+        keys: Keys,
+        registry: Registry,
+        observability: Observability,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("ml-serving:azure:Cluster", name, None, opts)
+        plan = site.plan
+        assert plan.cluster is not None
+        identities = {
+            role: azure.managedidentity.UserAssignedIdentity(
+                f"{name}-{role}-identity",
+                resource_group_name=site.group_name,
+                location=site.location,
+                tags=site.tags,
+                opts=child(self),
+            )
+            for role in ("control-plane", "kubelet")
+        }
+        control, kubelet = identities["control-plane"], identities["kubelet"]
+        grants = [
+            site.grant(f"{name}-kms", control.principal_id, "Key Vault Crypto User", keys.vault.id, self),
+            site.grant(f"{name}-subnet", control.principal_id, "Network Contributor", network.node_subnet_id, self),
+            site.grant(f"{name}-kubelet-operator", control.principal_id, "Managed Identity Operator", kubelet.id, self),
+            site.grant(f"{name}-kubelet-pull", kubelet.principal_id, "AcrPull", registry.registry.id, self),
+        ]
+        system = plan.cluster.system_pool
+        self.cluster_name = site.name("aks_cluster", "aks")
+        self.cluster = cs.ManagedCluster(
+            f"{name}-cluster",
+            resource_group_name=site.group_name,
+            resource_name_=self.cluster_name,
+            location=site.location,
+            dns_prefix=self.cluster_name,
+            kubernetes_version=plan.cluster.kubernetes_version,
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard" if plan.protect else "Free"),
+            identity=cs.ManagedClusterIdentityArgs(
+                type=cs.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[control.id]
+            ),
+            identity_profile={
+                "kubeletidentity": cs.UserAssignedIdentityArgs(
+                    resource_id=kubelet.id, client_id=kubelet.client_id, object_id=kubelet.principal_id
+                )
+            },
+            enable_rbac=True,
+            disable_local_accounts=True,
+            aad_profile=cs.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True, tenant_id=site.tenant_id),
+            api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=True, enable_private_cluster_public_fqdn=False, disable_run_command=True
+            ),
+            public_network_access="Disabled",
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                azure_key_vault_kms=cs.AzureKeyVaultKmsArgs(
+                    enabled=True,
+                    # KMS takes a versioned key id; a rotation is picked up by updating the cluster.
+                    key_id=keys.key.key_uri_with_version,
+                    key_vault_network_access="Private",
+                    key_vault_resource_id=keys.vault.id,
+                ),
+            ),
+            network_profile=cs.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                network_dataplane="cilium",
+                network_policy="cilium",
+                pod_cidr=POD_CIDR,
+                service_cidr=SERVICE_CIDR,
+                dns_service_ip=DNS_SERVICE_IP,
+                # Network isolated: no egress route; node images and add-ons come from the registry cache.
+                outbound_type="none",
+            ),
+            bootstrap_profile=cs.ManagedClusterBootstrapProfileArgs(
+                artifact_source="Cache", container_registry_id=registry.registry.id
+            ),
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+            ),
+            addon_profiles={
+                "omsagent": cs.ManagedClusterAddonProfileArgs(
+                    enabled=True, config={"logAnalyticsWorkspaceResourceID": observability.logs.id}
+                )
+            },
+            agent_pool_profiles=[
+                cs.ManagedClusterAgentPoolProfileArgs(
+                    name="system",
+                    mode="System",
+                    vm_size=plan.cluster.system_pool.instance_type,
+                    os_type="Linux",
+                    os_sku="AzureLinux",
+                    os_disk_size_gb=DISK_GIB["cpu"],
+                    vnet_subnet_id=network.node_subnet_id,
+                    enable_auto_scaling=True,
+                    count=system.min_nodes,
+                    min_count=system.min_nodes,
+                    max_count=system.max_nodes,
+                    # Only cluster add-ons run on the system pool.
+                    node_taints=["CriticalAddonsOnly=true:NoSchedule"],
+                )
+            ],
+            tags=site.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, keys.unlock]),
+        )
+        for pool in plan.cluster.gpu_pools:
+            self._gpu_pool(name, site, network, pool)
+        self.resource_group = site.group_name
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
+        self.kubelet_identity = {
+            "client_id": kubelet.client_id,
+            "object_id": kubelet.principal_id,
+            "resource_id": kubelet.id,
+        }
+        self.api_server_fqdn = self.cluster.private_fqdn
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "resource_group": self.resource_group,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubelet_identity": self.kubelet_identity,
+                "api_server_fqdn": self.api_server_fqdn,
+            }
+        )
+
+    def _gpu_pool(self, name: str, site: Site, network: Network, pool: NodePoolPlan) -> None:
+        spot = pool.capacity == "spot"
+        cs.AgentPool(
+            f"{name}-{pool.name}",
+            resource_group_name=site.group_name,
+            resource_name_=self.cluster.name,
+            agent_pool_name=site.name("aks_agent_pool", pool.endpoint or pool.name),
+            mode="User",
+            vm_size=pool.instance_type,
+            os_type="Linux",
+            os_sku="Ubuntu",
+            os_disk_size_gb=DISK_GIB["gpu" if pool.accelerator else "cpu"],
+            vnet_subnet_id=network.node_subnet_id,
+            enable_auto_scaling=True,
+            count=pool.min_nodes,
+            min_count=pool.min_nodes,
+            max_count=pool.max_nodes,
+            node_taints=[GPU_TAINT] if pool.accelerator else None,
+            node_labels={"ml-serving/endpoint": pool.endpoint or "", "ml-serving/gpu": pool.gpu or "cpu"},
+            scale_set_priority=PRIORITY[pool.capacity],
+            # A spot pool gives evicted nodes back (Delete) and pays up to the on-demand price (-1).
+            scale_set_eviction_policy="Delete" if spot else None,
+            spot_max_price=-1 if spot else None,
+            tags=site.tags,
+            opts=child(self),
+        )

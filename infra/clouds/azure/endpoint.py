@@ -1,0 +1,380 @@
+"""An Azure ML managed online endpoint: one deployment per model version, autoscaling and metric
+alerts per endpoint, and the traffic split as its own alert-gated step after the deployments.
+
+Every union-typed body (a deployment's properties, an alert's criteria, a datastore) is passed as
+the SDK's Args class: as a plain dict the provider cannot tell which member it is, its keys reach
+the engine in snake_case, and Azure ignores them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+
+from infra.clouds.azure.registry import Registry
+from infra.clouds.azure.site import Site
+from infra.clouds.azure.storage import ModelStore
+from infra.clouds.azure.traffic import EndpointTraffic, TrafficArgs
+from infra.clouds.azure.workspace import Workspace
+from infra.clouds.options import child
+from infra.plan import EndpointPlan, ModelPlan
+from infra.runtime import engine_config
+
+ml = azure.machinelearningservices
+Direction = azure.monitor.ScaleDirection
+Comparison = azure.monitor.ComparisonOperationType
+METRICS = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+# Alerts and autoscale read five-minute windows, evaluated every minute.
+WINDOW = "PT5M"
+WINDOW_MINUTES = 5
+# The health route the engines answer on: vLLM's OpenAI server, TGI and TEI all serve GET /health.
+HEALTH = "/health"
+# Where Azure ML forwards scoring requests by engine (the OpenAI-compatible route for LLM servers).
+SCORING = {"vllm": "/v1/completions", "tgi": "/v1/completions", "tei": "/embed"}
+DEFAULT_SCORING = "/score"
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every endpoint of the stack runs on."""
+
+    workspace: Workspace
+    registry: Registry
+    store: ModelStore
+
+
+def seconds(value: int) -> str:
+    """An ISO 8601 duration in whole seconds, as Azure ML takes them (e.g. PT90S)."""
+    return f"PT{value}S"
+
+
+class ManagedEndpoint(pulumi.ComponentResource):
+    """Outputs: `endpoint_name`, `endpoint_id`, `split` (deployment -> live %), `mirror` (deployment -> copied %)."""
+
+    endpoint: azure.machinelearningservices.OnlineEndpoint
+    endpoint_name: str
+    deployment_names: dict[str, str]  # model version -> its deployment's name
+    split: dict[str, int]
+    mirror: dict[str, int]
+
+    def __init__(
+        self,
+        name: str,
+        site: Site,
+        endpoint: EndpointPlan,
+        shared: Shared,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        # The environment is registered with the component so stack policies can hold it to the
+        # environment's rules (prod: two instances, canary-first).
+        super().__init__("ml-serving:azure:ManagedEndpoint", name, {"environment": site.plan.environment}, opts)
+        workspace = shared.workspace
+        self.endpoint_name = site.name("ml_online_endpoint", endpoint.name)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=site.group_name,
+            location=site.location,
+            tags=site.tags,
+            opts=child(self),
+        )
+        # What the deployments' containers may do: pull this stack's images, read the models
+        # container, write metrics. Nothing at the subscription.
+        grants = [
+            site.grant(f"{name}-pull", identity.principal_id, "AcrPull", shared.registry.registry.id, self),
+            site.grant(
+                f"{name}-read-models",
+                identity.principal_id,
+                "Storage Blob Data Reader",
+                pulumi.Output.concat(
+                    shared.store.account.id, "/blobServices/default/containers/", shared.store.container.name
+                ),
+                self,
+            ),
+            site.grant(
+                f"{name}-metrics",
+                identity.principal_id,
+                "AzureML Metrics Writer (preview)",
+                workspace.workspace.id,
+                self,
+            ),
+        ]
+        self.endpoint = ml.OnlineEndpoint(
+            f"{name}-endpoint",
+            resource_group_name=site.group_name,
+            workspace_name=workspace.workspace.name,
+            endpoint_name=self.endpoint_name,
+            location=site.location,
+            kind="Managed",
+            identity=ml.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+            # No traffic here: it names deployments, which need this endpoint first (EndpointTraffic).
+            properties=ml.OnlineEndpointPropertiesArgs(
+                auth_mode="AADToken",
+                public_network_access="Disabled",
+                description=f"ml-serving {site.plan.stack}: {endpoint.name}",
+            ),
+            tags=site.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
+        )
+        self.deployment_names = {m.name: site.name("ml_online_deployment", m.name) for m in endpoint.models}
+        deployments = [self._deployment(name, site, endpoint, model, shared) for model in endpoint.models]
+        alerts = self._alerts(name, site, endpoint)
+        self.split = {self.deployment_names[m.name]: m.weight for m in endpoint.models if not m.shadow}
+        self.mirror = {self.deployment_names[m.name]: m.weight for m in endpoint.models if m.shadow}
+        EndpointTraffic(
+            f"{name}-traffic",
+            TrafficArgs(
+                endpoint_id=self.endpoint.id,
+                split=self.split,
+                mirror=self.mirror,
+                strategy=endpoint.rollout.strategy,
+                step_percent=endpoint.rollout.step_percent,
+                wait_seconds=endpoint.rollout.wait_seconds,
+                alert_ids=[a.id for a in alerts],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*deployments, *alerts]),
+        )
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "endpoint_id": self.endpoint.id,
+                "split": self.split,
+                "mirror": self.mirror,
+            }
+        )
+
+    def _deployment(
+        self, name: str, site: Site, endpoint: EndpointPlan, model: ModelPlan, shared: Shared
+    ) -> azure.machinelearningservices.OnlineDeployment:
+        workspace = shared.workspace
+        if "://" in model.artifact:
+            model_uri: pulumi.Input[str] = model.artifact
+        else:
+            model_uri = f"azureml://datastores/{workspace.datastore}/paths/{model.artifact}"
+        version = ml.ModelVersion(
+            f"{name}-{model.name}-model",
+            resource_group_name=site.group_name,
+            workspace_name=workspace.workspace.name,
+            name=endpoint.name,
+            version=model.name,
+            properties=ml.ModelVersionPropertiesArgs(
+                model_type="custom_model",
+                model_uri=model_uri,
+                description=f"{endpoint.name} {model.name}",
+            ),
+            opts=child(self),
+        )
+        runtime = model.runtime
+        port = runtime.port
+        scoring = SCORING.get(runtime.engine, DEFAULT_SCORING)
+        if model.image is not None:
+            image: pulumi.Input[str] = model.image
+        else:
+            image = pulumi.Output.concat(
+                shared.registry.registry.login_server, "/", site.plan.registry_name, ":", model.image_tag or ""
+            )
+        environment = ml.EnvironmentVersion(
+            f"{name}-{model.name}-environment",
+            resource_group_name=site.group_name,
+            workspace_name=workspace.workspace.name,
+            name=endpoint.name,
+            version=model.name,
+            properties=ml.EnvironmentVersionPropertiesArgs(
+                image=image,
+                os_type="Linux",
+                inference_config=ml.InferenceContainerPropertiesArgs(
+                    liveness_route=ml.RouteArgs(path=HEALTH, port=port),
+                    readiness_route=ml.RouteArgs(path=HEALTH, port=port),
+                    scoring_route=ml.RouteArgs(path=scoring, port=port),
+                ),
+            ),
+            opts=child(self),
+        )
+        collector = None
+        if site.plan.data_capture:
+            rate = site.plan.data_capture_percent / 100
+            collector = ml.DataCollectorArgs(
+                collections={
+                    kind: ml.CollectionArgs(data_collection_mode="Enabled", sampling_rate=rate)
+                    for kind in ("request", "response")
+                },
+                rolling_rate="Hour",
+            )
+        deployment = ml.OnlineDeployment(
+            f"{name}-{model.name}",
+            resource_group_name=site.group_name,
+            workspace_name=workspace.workspace.name,
+            endpoint_name=self.endpoint.name,
+            deployment_name=self.deployment_names[model.name],
+            location=site.location,
+            kind="Managed",
+            sku=ml.SkuArgs(name="Default", capacity=endpoint.initial_replicas),
+            properties=ml.ManagedOnlineDeploymentArgs(
+                endpoint_compute_type="Managed",
+                instance_type=endpoint.instance_type,
+                model=version.id,
+                environment_id=environment.id,
+                # A managed deployment takes no container arguments: the engine is told through its
+                # environment (the engine table's variables, which the serving images read).
+                environment_variables=engine_config(runtime).env,
+                # Instance counts follow the autoscale setting below.
+                scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
+                request_settings=ml.OnlineRequestSettingsArgs(
+                    request_timeout=seconds(endpoint.request_timeout_seconds),
+                    # Azure ML's default is 1 request per instance: a batching server would answer 429s.
+                    max_concurrent_requests_per_instance=runtime.max_num_seqs * runtime.copies_per_server,
+                ),
+                # Liveness waits for the weights to load; readiness keeps traffic off until they have.
+                liveness_probe=ml.ProbeSettingsArgs(
+                    initial_delay=seconds(endpoint.startup_timeout_s),
+                    period=seconds(10),
+                    timeout=seconds(5),
+                    failure_threshold=30,
+                    success_threshold=1,
+                ),
+                readiness_probe=ml.ProbeSettingsArgs(
+                    initial_delay=seconds(30),
+                    period=seconds(10),
+                    timeout=seconds(5),
+                    failure_threshold=math.ceil(endpoint.startup_timeout_s / 10),
+                    success_threshold=1,
+                ),
+                app_insights_enabled=True,
+                data_collector=collector,
+            ),
+            tags=site.tags,
+            opts=child(self),
+        )
+        self._autoscale(name, site, endpoint, model, deployment)
+        return deployment
+
+    def _autoscale(
+        self,
+        name: str,
+        site: Site,
+        endpoint: EndpointPlan,
+        model: ModelPlan,
+        deployment: azure.machinelearningservices.OnlineDeployment,
+    ) -> None:
+        """Requests per minute per instance against the plan's target, from the endpoint's metric
+        filtered to this deployment: out by one instance above it, in by one below half of it."""
+        per_minute = endpoint.target_rps_per_replica * 60
+
+        def rule(
+            direction: azure.monitor.ScaleDirection,
+            operator: azure.monitor.ComparisonOperationType,
+            threshold: float,
+            cooldown: str,
+        ) -> azure.monitor.ScaleRuleArgs:
+            return azure.monitor.ScaleRuleArgs(
+                metric_trigger=azure.monitor.MetricTriggerArgs(
+                    metric_name="RequestsPerMinute",
+                    metric_namespace=METRICS,
+                    metric_resource_uri=self.endpoint.id,
+                    dimensions=[
+                        azure.monitor.ScaleRuleMetricDimensionArgs(
+                            dimension_name="deployment",
+                            operator="Equals",
+                            values=[self.deployment_names[model.name]],
+                        )
+                    ],
+                    divide_per_instance=True,
+                    operator=operator,
+                    statistic=azure.monitor.MetricStatisticType.AVERAGE,
+                    threshold=round(threshold, 2),
+                    time_aggregation=azure.monitor.TimeAggregationType.AVERAGE,
+                    time_grain="PT1M",
+                    time_window=WINDOW,
+                ),
+                scale_action=azure.monitor.ScaleActionArgs(
+                    direction=direction, type=azure.monitor.ScaleType.CHANGE_COUNT, value="1", cooldown=cooldown
+                ),
+            )
+
+        azure.monitor.AutoscaleSetting(
+            f"{name}-{model.name}-autoscale",
+            resource_group_name=site.group_name,
+            location=site.location,
+            enabled=True,
+            target_resource_uri=deployment.id,
+            profiles=[
+                azure.monitor.AutoscaleProfileArgs(
+                    name="requests-per-instance",
+                    capacity=azure.monitor.ScaleCapacityArgs(
+                        minimum=str(endpoint.min_replicas),
+                        maximum=str(model.max_replicas),
+                        default=str(endpoint.initial_replicas),
+                    ),
+                    rules=[
+                        rule(Direction.INCREASE, Comparison.GREATER_THAN, per_minute, "PT5M"),
+                        rule(Direction.DECREASE, Comparison.LESS_THAN, per_minute / 2, "PT10M"),
+                    ],
+                )
+            ],
+            tags=site.tags,
+            opts=child(self),
+        )
+
+    def _alerts(self, name: str, site: Site, endpoint: EndpointPlan) -> list[azure.monitor.MetricAlert]:
+        """p95 request latency above the target, and 5xx responses above the error budget.
+
+        Metric alerts take no ratio of two metrics, so the 5xx alert counts errors: the
+        environment's error-rate percent of the requests the minimum fleet carries in a window.
+        """
+        floor_requests = endpoint.min_replicas * endpoint.target_rps_per_replica * 60 * WINDOW_MINUTES
+        errors = max(1, math.ceil(floor_requests * endpoint.error_rate_alarm_percent / 100))
+        specs = {
+            "p95-latency": (
+                "RequestLatency_P95",
+                "Average",
+                endpoint.latency_alarm_ms,
+                None,
+                f"p95 request latency above {endpoint.latency_alarm_ms:g} ms",
+            ),
+            "5xx": (
+                "RequestsPerMinute",
+                "Total",
+                float(errors),
+                azure.monitor.MetricDimensionArgs(name="statusCodeClass", operator="Include", values=["5xx"]),
+                f"more than {errors} 5xx responses in {WINDOW_MINUTES} minutes",
+            ),
+        }
+        alerts = []
+        for suffix, (metric, aggregation, threshold, dimension, description) in specs.items():
+            alerts.append(
+                azure.monitor.MetricAlert(
+                    f"{name}-{suffix}",
+                    resource_group_name=site.group_name,
+                    rule_name=f"{self.endpoint_name}-{suffix}",
+                    location="global",
+                    description=f"{description}: stops and reverts a traffic rollout of {self.endpoint_name}",
+                    severity=2,
+                    enabled=True,
+                    scopes=[self.endpoint.id],
+                    target_resource_type=METRICS,
+                    target_resource_region=site.location,
+                    evaluation_frequency="PT1M",
+                    window_size=WINDOW,
+                    auto_mitigate=True,
+                    criteria=azure.monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                        odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                        all_of=[
+                            azure.monitor.MetricCriteriaArgs(
+                                criterion_type="StaticThresholdCriterion",
+                                name=suffix,
+                                metric_name=metric,
+                                metric_namespace=METRICS,
+                                operator="GreaterThan",
+                                threshold=threshold,
+                                time_aggregation=aggregation,
+                                dimensions=[dimension] if dimension else None,
+                            )
+                        ],
+                    ),
+                    tags=site.tags,
+                    opts=child(self),
+                )
+            )
+        return alerts

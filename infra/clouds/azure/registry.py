@@ -1,0 +1,66 @@
+"""ACR (Premium) for serving images: no admin user, no anonymous pull, private only, CMK.
+
+The retention policy deletes untagged manifests only (ACR's retention never touches a tagged
+manifest), and managed deployments and pods pull this stack's images by tag (`image_tag`), so
+retention never removes a served image; it clears the layers failed and superseded pushes leave.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure
+
+from infra.clouds.azure.keys import Keys
+from infra.clouds.azure.network import Network
+from infra.clouds.azure.site import Site
+from infra.clouds.options import stateful
+
+UNTAGGED_RETENTION_DAYS = 7
+
+
+class Registry(pulumi.ComponentResource):
+    """Outputs: `registry_id`, `login_server`."""
+
+    registry: azure.containerregistry.Registry
+
+    def __init__(
+        self, name: str, site: Site, keys: Keys, network: Network, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ml-serving:azure:Registry", name, None, opts)
+        plan = site.plan
+        self.registry = azure.containerregistry.Registry(
+            f"{name}-registry",
+            resource_group_name=site.group_name,
+            registry_name=site.name("container_registry", plan.registry_name),
+            location=site.location,
+            sku=azure.containerregistry.SkuArgs(name="Premium"),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Disabled",
+            network_rule_bypass_options="None",
+            zone_redundancy="Enabled" if plan.protect else "Disabled",
+            identity=azure.containerregistry.IdentityPropertiesArgs(
+                type=azure.containerregistry.ResourceIdentityType.USER_ASSIGNED,
+                # A map keyed by the identity's resource id, known only once it exists.
+                user_assigned_identities=keys.identity.id.apply(
+                    lambda identity: {identity: azure.containerregistry.UserIdentityPropertiesArgs()}
+                ),
+            ),
+            encryption=azure.containerregistry.EncryptionPropertyArgs(
+                status="enabled",
+                key_vault_properties=azure.containerregistry.KeyVaultPropertiesArgs(
+                    key_identifier=keys.key.key_uri, identity=keys.identity.client_id
+                ),
+            ),
+            policies=azure.containerregistry.PoliciesArgs(
+                retention_policy=azure.containerregistry.RetentionPolicyArgs(
+                    status="enabled", days=UNTAGGED_RETENTION_DAYS
+                ),
+                # Images leave only through this registry's private endpoint, never by export.
+                export_policy=azure.containerregistry.ExportPolicyArgs(status="disabled"),
+            ),
+            tags=site.tags,
+            opts=pulumi.ResourceOptions.merge(stateful(plan, self), pulumi.ResourceOptions(depends_on=[keys.unlock])),
+        )
+        network.private_endpoint("registry", self.registry.id)
+        self.register_outputs({"registry_id": self.registry.id, "login_server": self.registry.login_server})
