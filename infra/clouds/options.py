@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.plan import Plan
-
 
 def child(parent: pulumi.Resource) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent)
 
 
-def stateful(plan: Plan, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+def stateful(protect: bool, parent: pulumi.Resource) -> pulumi.ResourceOptions:
     """Keys, registries, buckets: protected and retained on delete where the environment says so."""
-    return pulumi.ResourceOptions(parent=parent, protect=plan.protect, retain_on_delete=plan.protect)
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect)

@@ -68,6 +68,13 @@ class CapturingMonitor(mocks.MockMonitor):
             )
         return response
 
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
+        # A component's `register_outputs`: kept beside its registration (the stack's are exported).
+        for resource in self.captured:
+            if resource["urn"] == request.urn:
+                resource["registeredOutputs"] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
 
 def resource_options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
     """Every option of a registration that decides how the engine creates, replaces or deletes it.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
 from infra.clouds.aws import iam
-from infra.clouds.aws.network import Network
 from infra.clouds.options import child
-from infra.plan import NodePoolPlan, Plan
+from infra.plan import ClusterPlan, NodePoolPlan
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LOG_RETENTION_DAYS = 90
@@ -21,48 +22,65 @@ TAINT_KEYS = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
 CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 
 
+@dataclass(frozen=True)
+class ClusterArgs:
+    """The plan's cluster (version, system and GPU pools), its names (naming layer), the private
+    subnets it runs in and the key that encrypts its secrets, logs and node volumes."""
+
+    stack: str
+    region: str
+    protect: bool
+    cluster: ClusterPlan
+    cluster_name: str
+    log_group_name: str  # /aws/eks/<cluster>/cluster, where EKS writes control-plane logs
+    subnet_ids: list[pulumi.Input[str]]
+    key_arn: pulumi.Input[str]
+
+
 class Cluster(pulumi.ComponentResource):
-    def __init__(
-        self,
-        name: str,
-        plan: Plan,
-        network: Network,
-        key: aws.kms.Key,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    """`ml-serving:aws:Cluster`: the EKS cluster, its role and logs, and one managed node group per
+    pool, each from an IMDSv2-only launch template with an encrypted root volume.
+
+    Outputs: `cluster_name`, and the API server's `endpoint` and `certificate_authority_data`
+    (base64) that a Kubernetes provider connects with.
+    """
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority_data: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:Cluster", name, None, opts)
-        assert plan.cluster is not None
-        self.cluster_name = f"ml-serving-{plan.stack}"
         role = iam.role(f"{name}-role", "eks.amazonaws.com", child(self))
         role_policy = aws.iam.RolePolicyAttachment(
             f"{name}-role-policy",
             role=role.name,
-            policy_arn=iam.managed_policy(plan.region, "AmazonEKSClusterPolicy"),
+            policy_arn=iam.managed_policy(args.region, "AmazonEKSClusterPolicy"),
             opts=child(self),
         )
         # Created before the cluster so its control-plane logs are encrypted and expire.
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/eks/{self.cluster_name}/cluster",
-            kms_key_id=key.arn,
+            name=args.log_group_name,
+            kms_key_id=args.key_arn,
             retention_in_days=LOG_RETENTION_DAYS,
             opts=child(self),
         )
-        self.cluster = aws.eks.Cluster(
+        cluster = aws.eks.Cluster(
             f"{name}-cluster",
-            name=self.cluster_name,
-            version=plan.cluster.kubernetes_version,
+            name=args.cluster_name,
+            version=args.cluster.kubernetes_version,
             role_arn=role.arn,
             vpc_config={
-                "subnet_ids": network.subnet_ids,
+                "subnet_ids": args.subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": False,
             },
-            encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+            encryption_config={"provider": {"key_arn": args.key_arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=LOG_TYPES,
             # Access entries (the EKS API), not the aws-auth ConfigMap; the creator administers.
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
-            deletion_protection=plan.protect,
+            deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, logs]),
         )
         node_role = iam.role(f"{name}-node-role", "ec2.amazonaws.com", child(self))
@@ -70,28 +88,36 @@ class Cluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=node_role.name,
-                policy_arn=iam.managed_policy(plan.region, policy),
+                policy_arn=iam.managed_policy(args.region, policy),
                 opts=child(self),
             )
             for policy in NODE_POLICIES
         ]
-        for pool in (plan.cluster.system_pool, *plan.cluster.gpu_pools):
-            self._node_group(name, plan, pool, network, key, node_role, attachments)
-        self.register_outputs({"cluster_name": self.cluster_name})
+        for pool in (args.cluster.system_pool, *args.cluster.gpu_pools):
+            self._node_group(name, args, pool, cluster, node_role, attachments)
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority_data = cluster.certificate_authority.data
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "certificate_authority_data": self.certificate_authority_data,
+            }
+        )
 
     def _node_group(
         self,
         name: str,
-        plan: Plan,
+        args: ClusterArgs,
         pool: NodePoolPlan,
-        network: Network,
-        key: aws.kms.Key,
+        cluster: aws.eks.Cluster,
         node_role: aws.iam.Role,
         attachments: list[aws.iam.RolePolicyAttachment],
     ) -> None:
         template = aws.ec2.LaunchTemplate(
             f"{name}-{pool.name}",
-            description=f"ml-serving {plan.stack} {pool.name} nodes: IMDSv2, encrypted root volume",
+            description=f"ml-serving {args.stack} {pool.name} nodes: IMDSv2, encrypted root volume",
             # IMDSv2 only; hop limit 2 so containers on the node reach it, pods in other hops do not.
             metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 2},
             block_device_mappings=[
@@ -99,7 +125,7 @@ class Cluster(pulumi.ComponentResource):
                     "device_name": "/dev/xvda",
                     "ebs": {
                         "encrypted": "true",
-                        "kms_key_id": key.arn,
+                        "kms_key_id": args.key_arn,
                         # Sized by the plan: OS and images, plus the weights of every model copy.
                         "volume_size": pool.disk_gib,
                         "volume_type": "gp3",
@@ -118,9 +144,9 @@ class Cluster(pulumi.ComponentResource):
             labels["ml-serving/endpoint"] = pool.endpoint
         aws.eks.NodeGroup(
             f"{name}-{pool.name}",
-            cluster_name=self.cluster.name,
+            cluster_name=cluster.name,
             node_role_arn=node_role.arn,
-            subnet_ids=network.subnet_ids,
+            subnet_ids=args.subnet_ids,
             instance_types=[pool.instance_type],
             ami_type=AMI_TYPES[pool.accelerator],
             capacity_type=CAPACITY[pool.capacity],

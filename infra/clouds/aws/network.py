@@ -6,12 +6,13 @@ Or, when the stack names an existing VPC, only the security group our workloads 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.clouds.options import child
-from infra.plan import Plan
+from infra.plan import NetworkPlan
 
 # Interface endpoints for everything a private SageMaker endpoint and its clients call.
 INTERFACE_SERVICES = ("sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts")
@@ -21,33 +22,60 @@ CLUSTER_SERVICES = ("ec2", "eks-auth")
 HTTPS = 443
 
 
+@dataclass(frozen=True)
+class NetworkArgs:
+    """The plan's network (create one, or use an existing VPC), the region its endpoints serve,
+    whether a cluster's nodes need the EC2 endpoint, and the Name tags from the naming layer."""
+
+    stack: str
+    region: str
+    network: NetworkPlan
+    for_cluster: bool
+    vpc_name: str
+    subnet_names: dict[str, str]  # per zone
+    route_table_names: dict[str, str]  # per zone
+
+
 class Network(pulumi.ComponentResource):
+    """`ml-serving:aws:Network`: the VPC, private subnets and endpoints, or only the workloads'
+    security group in an existing VPC.
+
+    Outputs: `vpc_id`, `subnet_ids` (private, one per zone) and `workload_security_group_id` (the
+    group model containers run in).
+    """
+
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
-    workload_security_group: aws.ec2.SecurityGroup
+    workload_security_group_id: pulumi.Output[str]
 
-    def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:Network", name, None, opts)
-        net = plan.network
+        net = args.network
         if net.create:
             assert net.cidr is not None  # the plan gives a CIDR whenever it creates the network
-            self._create(name, plan, net.cidr)
+            self._create(name, args, net.cidr)
         else:
             assert net.vpc_id is not None
             self.vpc_id = net.vpc_id
             self.subnet_ids = list(net.subnet_ids)
             # The existing VPC's routes and endpoints decide where HTTPS goes; its CIDR is not ours to know.
-            self.workload_security_group = self._workload_group(name, plan, ["0.0.0.0/0"], [])
-        self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids})
+            self.workload_security_group_id = self._workload_group(name, args, ["0.0.0.0/0"], []).id
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "subnet_ids": self.subnet_ids,
+                "workload_security_group_id": self.workload_security_group_id,
+            }
+        )
 
-    def _create(self, name: str, plan: Plan, cidr: str) -> None:
+    def _create(self, name: str, args: NetworkArgs, cidr: str) -> None:
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=cidr,
             # Private DNS names of interface endpoints resolve only with both of these on.
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags={"Name": f"ml-serving-{plan.stack}"},
+            tags={"Name": args.vpc_name},
             opts=child(self),
         )
         self.vpc_id = vpc.id
@@ -55,21 +83,21 @@ class Network(pulumi.ComponentResource):
         blocks = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
         subnets: list[aws.ec2.Subnet] = []
         route_tables: list[aws.ec2.RouteTable] = []
-        for zone, block in zip(plan.network.zones, blocks, strict=False):
+        for zone, block in zip(args.network.zones, blocks, strict=False):
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
                 vpc_id=vpc.id,
                 cidr_block=str(block),
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags={"Name": f"ml-serving-{plan.stack}-private-{zone}", "kubernetes.io/role/internal-elb": "1"},
+                tags={"Name": args.subnet_names[zone], "kubernetes.io/role/internal-elb": "1"},
                 opts=child(self),
             )
             # No routes beyond the VPC itself: the only way out is a VPC endpoint.
             table = aws.ec2.RouteTable(
                 f"{name}-private-{zone}",
                 vpc_id=vpc.id,
-                tags={"Name": f"ml-serving-{plan.stack}-{zone}"},
+                tags={"Name": args.route_table_names[zone]},
                 opts=child(self),
             )
             aws.ec2.RouteTableAssociation(
@@ -82,7 +110,7 @@ class Network(pulumi.ComponentResource):
         s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{plan.region}.s3",
+            service_name=f"com.amazonaws.{args.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in route_tables],
             opts=child(self),
@@ -103,28 +131,28 @@ class Network(pulumi.ComponentResource):
             cidr_ipv4=cidr,
             opts=child(self),
         )
-        services = INTERFACE_SERVICES + (CLUSTER_SERVICES if plan.cluster else ())
+        services = INTERFACE_SERVICES + (CLUSTER_SERVICES if args.for_cluster else ())
         for service in services:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
-                service_name=f"com.amazonaws.{plan.region}.{service}",
+                service_name=f"com.amazonaws.{args.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.subnet_ids,
                 security_group_ids=[endpoints_group.id],
                 opts=child(self),
             )
-        self.workload_security_group = self._workload_group(name, plan, [cidr], [s3.prefix_list_id])
+        self.workload_security_group_id = self._workload_group(name, args, [cidr], [s3.prefix_list_id]).id
 
     def _workload_group(
-        self, name: str, plan: Plan, cidrs: list[str], prefix_lists: list[pulumi.Output[str]]
+        self, name: str, args: NetworkArgs, cidrs: list[str], prefix_lists: list[pulumi.Output[str]]
     ) -> aws.ec2.SecurityGroup:
         """Model containers: no inbound rules, HTTPS out to the VPC endpoints (and S3) only."""
         group = aws.ec2.SecurityGroup(
             f"{name}-workloads",
             vpc_id=self.vpc_id,
-            description=f"ml-serving {plan.stack} model containers: HTTPS out to AWS endpoints only",
+            description=f"ml-serving {args.stack} model containers: HTTPS out to AWS endpoints only",
             opts=child(self),
         )
         destinations: list[tuple[str, str | None, pulumi.Input[str] | None]] = [

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.clouds.options import child, stateful
-from infra.plan import Plan
+
+
+@dataclass(frozen=True)
+class RegistryArgs:
+    """The repository's name (naming layer), how many images its lifecycle keeps, whether it is
+    protected, and the key that encrypts its images."""
+
+    repository_name: str  # ml-serving/<stack>/<registry name>
+    keep_images: int
+    protect: bool
+    key_arn: pulumi.Input[str]
 
 
 class Registry(pulumi.ComponentResource):
-    def __init__(self, name: str, plan: Plan, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None) -> None:
+    """`ml-serving:aws:Registry`: the ECR repository and its lifecycle policy.
+
+    Outputs: `repository_url` (images are `<url>:<tag>`) and `repository_name` (for IAM documents,
+    known at preview).
+    """
+
+    repository_url: pulumi.Output[str]
+    repository_name: str
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:Registry", name, None, opts)
-        self.repository_name = f"ml-serving/{plan.stack}/{plan.registry_name}"
-        self.repository = aws.ecr.Repository(
+        repository = aws.ecr.Repository(
             f"{name}-repository",
-            name=self.repository_name,
+            name=args.repository_name,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": key.arn}],
-            force_delete=not plan.protect,
-            opts=stateful(plan, self),
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.key_arn}],
+            force_delete=not args.protect,
+            opts=stateful(args.protect, self),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
-            repository=self.repository.name,
+            repository=repository.name,
             policy=json.dumps(
                 {
                     "rules": [
@@ -43,11 +62,11 @@ class Registry(pulumi.ComponentResource):
                         },
                         {
                             "rulePriority": 2,
-                            "description": f"keep the newest {plan.keep_images} images",
+                            "description": f"keep the newest {args.keep_images} images",
                             "selection": {
                                 "tagStatus": "any",
                                 "countType": "imageCountMoreThan",
-                                "countNumber": plan.keep_images,
+                                "countNumber": args.keep_images,
                             },
                             "action": {"type": "expire"},
                         },
@@ -56,5 +75,6 @@ class Registry(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
-        self.url = self.repository.repository_url
-        self.register_outputs({"url": self.url})
+        self.repository_url = repository.repository_url
+        self.repository_name = args.repository_name
+        self.register_outputs({"repository_url": self.repository_url, "repository_name": self.repository_name})

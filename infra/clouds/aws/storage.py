@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
 from infra.clouds.aws.iam import document, partition
 from infra.clouds.options import child, stateful
-from infra.plan import Plan
 
 # Principals carrying this tag (value: the stack's name) may register model versions; the ML
 # pipeline's role is tagged so, nothing else writes to a stack's model package groups.
@@ -15,21 +16,39 @@ PUBLISHER_TAG = "ml-serving-publisher"
 PACKAGE_WRITES = ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage"]
 
 
-def bucket_logical_name(plan: Plan) -> str:
-    """Pulumi autonames the bucket `<this>-<7 hex>`: identity policies match `<this>-*`."""
-    return f"{plan.stack}-models"
+@dataclass(frozen=True)
+class ModelStoreArgs:
+    """The bucket's logical name (Pulumi autonames it `<logical>-<7 hex>`; bucket names are global),
+    one model package group name per endpoint, the key that encrypts objects, and whether both
+    are protected. `stack` is the publisher tag's value."""
+
+    stack: str
+    region: str
+    protect: bool
+    bucket_logical_name: str
+    package_groups: dict[str, str]  # endpoint -> model package group name
+    key_arn: pulumi.Input[str]
 
 
 class ModelStore(pulumi.ComponentResource):
-    def __init__(self, name: str, plan: Plan, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None) -> None:
+    """`ml-serving:aws:ModelStore`: the artifact bucket with its guards, and per endpoint a model
+    package group that only the stack's publishers write to.
+
+    Outputs: `bucket_name` and `package_group_names` (endpoint -> group name).
+    """
+
+    bucket_name: pulumi.Output[str]
+    package_group_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:ModelStore", name, None, opts)
         # No fixed name: bucket names are global, the autoname's suffix keeps every clone's apart.
-        self.bucket = aws.s3.Bucket(
-            bucket_logical_name(plan), force_destroy=not plan.protect, opts=stateful(plan, self)
+        bucket = aws.s3.Bucket(
+            args.bucket_logical_name, force_destroy=not args.protect, opts=stateful(args.protect, self)
         )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
-            bucket=self.bucket.bucket,
+            bucket=bucket.bucket,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -38,18 +57,18 @@ class ModelStore(pulumi.ComponentResource):
         )
         aws.s3.BucketVersioning(
             f"{name}-versioning",
-            bucket=self.bucket.bucket,
+            bucket=bucket.bucket,
             versioning_configuration={"status": "Enabled"},
             opts=child(self),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
-            bucket=self.bucket.bucket,
+            bucket=bucket.bucket,
             rules=[
                 {
                     "apply_server_side_encryption_by_default": {
                         "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
+                        "kms_master_key_id": args.key_arn,
                     },
                     # One data key per bucket instead of a KMS call per object.
                     "bucket_key_enabled": True,
@@ -61,31 +80,27 @@ class ModelStore(pulumi.ComponentResource):
         # from it); the bucket's `arn` output would not be known until the bucket exists.
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
-            bucket=self.bucket.bucket,
-            policy=self.bucket.bucket.apply(lambda bucket: _tls_only(plan.region, bucket)),
+            bucket=bucket.bucket,
+            policy=bucket.bucket.apply(lambda bucket_name: _tls_only(args.region, bucket_name)),
             opts=child(self),
         )
-        self.package_groups: dict[str, aws.sagemaker.ModelPackageGroup] = {}
-        for endpoint in plan.endpoints:
+        self.package_group_names = {}
+        for endpoint, group_name in args.package_groups.items():
             group = aws.sagemaker.ModelPackageGroup(
-                f"{name}-{endpoint.name}-packages",
-                model_package_group_name=f"{plan.stack}-{endpoint.name}",
-                model_package_group_description=f"ml-serving {plan.stack}: versions of {endpoint.name}",
-                opts=stateful(plan, self),
+                f"{name}-{endpoint}-packages",
+                model_package_group_name=group_name,
+                model_package_group_description=f"ml-serving {args.stack}: versions of {endpoint}",
+                opts=stateful(args.protect, self),
             )
             aws.sagemaker.ModelPackageGroupPolicy(
-                f"{name}-{endpoint.name}-publishers",
+                f"{name}-{endpoint}-publishers",
                 model_package_group_name=group.model_package_group_name,
-                resource_policy=group.arn.apply(lambda group_arn: _publishers_only(plan.stack, group_arn)),
+                resource_policy=group.arn.apply(lambda group_arn: _publishers_only(args.stack, group_arn)),
                 opts=child(self),
             )
-            self.package_groups[endpoint.name] = group
-        self.register_outputs(
-            {
-                "bucket": self.bucket.bucket,
-                "package_groups": {k: g.model_package_group_name for k, g in self.package_groups.items()},
-            }
-        )
+            self.package_group_names[endpoint] = group.model_package_group_name
+        self.bucket_name = bucket.bucket
+        self.register_outputs({"bucket_name": self.bucket_name, "package_group_names": self.package_group_names})
 
 
 def _tls_only(region: str, bucket: str) -> str:
