@@ -53,7 +53,7 @@ class Keys(pulumi.ComponentResource):
                 network_acls=azure.keyvault.NetworkRuleSetArgs(default_action="Deny", bypass="None"),
             ),
             tags=site.tags,
-            opts=stateful(plan, self),
+            opts=stateful(plan.protect, self),
         )
         self.key_name = "cmk"
         self.key = azure.keyvault.Key(
@@ -80,7 +80,7 @@ class Keys(pulumi.ComponentResource):
                 ),
             ),
             tags=site.tags,
-            opts=stateful(plan, self),
+            opts=stateful(plan.protect, self),
         )
         network.private_endpoint("vault", self.vault.id)
         self.identity = azure.managedidentity.UserAssignedIdentity(

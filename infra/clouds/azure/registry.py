@@ -60,7 +60,9 @@ class Registry(pulumi.ComponentResource):
                 export_policy=azure.containerregistry.ExportPolicyArgs(status="disabled"),
             ),
             tags=site.tags,
-            opts=pulumi.ResourceOptions.merge(stateful(plan, self), pulumi.ResourceOptions(depends_on=[keys.unlock])),
+            opts=pulumi.ResourceOptions.merge(
+                stateful(plan.protect, self), pulumi.ResourceOptions(depends_on=[keys.unlock])
+            ),
         )
         network.private_endpoint("registry", self.registry.id)
         self.register_outputs({"registry_id": self.registry.id, "login_server": self.registry.login_server})

@@ -62,7 +62,7 @@ class ResourceGroup(pulumi.ComponentResource):
             resource_group_name=self.group_name,
             location=plan.region,
             tags=plan.tags,
-            opts=stateful(plan, self),
+            opts=stateful(plan.protect, self),
         )
         self.register_outputs({"group_name": self.group_name})
 

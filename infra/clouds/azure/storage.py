@@ -63,7 +63,9 @@ class ModelStore(pulumi.ComponentResource):
                 ),
             ),
             tags=site.tags,
-            opts=pulumi.ResourceOptions.merge(stateful(plan, self), pulumi.ResourceOptions(depends_on=[keys.unlock])),
+            opts=pulumi.ResourceOptions.merge(
+                stateful(plan.protect, self), pulumi.ResourceOptions(depends_on=[keys.unlock])
+            ),
         )
         azure.storage.BlobServiceProperties(
             f"{name}-blob-service",
@@ -83,7 +85,7 @@ class ModelStore(pulumi.ComponentResource):
             account_name=self.account.name,
             container_name=MODELS_CONTAINER,
             public_access=azure.storage.PublicAccess.NONE,
-            opts=stateful(plan, self),
+            opts=stateful(plan.protect, self),
         )
         network.private_endpoint("blob", self.account.id)
         self.blob_endpoint = self.account.primary_endpoints.blob

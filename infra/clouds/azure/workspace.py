@@ -79,7 +79,9 @@ class Workspace(pulumi.ComponentResource):
             system_datastores_auth_mode="identity",
             v1_legacy_mode=False,
             tags=site.tags,
-            opts=pulumi.ResourceOptions.merge(stateful(plan, self), pulumi.ResourceOptions(depends_on=[keys.unlock])),
+            opts=pulumi.ResourceOptions.merge(
+                stateful(plan.protect, self), pulumi.ResourceOptions(depends_on=[keys.unlock])
+            ),
         )
         network.private_endpoint("workspace", self.workspace.id)
         principal = self.workspace.identity.apply(lambda identity: identity.principal_id if identity else "")
