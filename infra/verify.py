@@ -1,10 +1,9 @@
 """`python -m infra verify STACK`: read every endpoint back after `pulumi up`.
 
-The provider can report success after SageMaker silently rolled an update back: the endpoint is
-InService again, on its previous configuration (terraform-provider-aws #39099, #46663, #48997).
-So for each endpoint in the stack's outputs, DescribeEndpoint must say InService and name the
-endpoint configuration the stack exported. Exit status: 0 all good, 1 an endpoint differs,
-2 a usage error (unknown stack, unreadable outputs, no AWS access).
+Each cloud's verifier (`infra.clouds.verifier`, chosen as translators are) compares what the cloud
+serves with the stack's outputs: on AWS each endpoint InService on the deployed configuration, on
+Azure each endpoint serving the deployed versions at the stack's split. Exit status: 0 all good,
+1 an endpoint differs, 2 a usage error (unknown stack, unreadable outputs, no cloud access).
 """
 
 from __future__ import annotations
@@ -14,9 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
+from infra import clouds
 from infra.engine.stackfile import ROOT, read_config
 from infra.errors import SpecError
 from infra.spec import config_to_input
@@ -48,59 +45,19 @@ def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
     return outputs
 
 
-def expected_endpoints(outputs: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Per endpoint: (SageMaker endpoint name, endpoint configuration name) from the stack's outputs."""
-    names = outputs.get("endpoints") or {}
-    configs = outputs.get("endpoint_configs") or {}
-    if not isinstance(names, dict) or not isinstance(configs, dict):
-        raise SpecError("stack outputs: endpoints and endpoint_configs must be objects")
-    missing = sorted(set(names) - set(configs))
-    if missing:
-        raise SpecError(f"stack outputs: endpoint_configs has no entry for {', '.join(missing)}")
-    return {key: (names[key], configs[key]) for key in sorted(names)}
-
-
-def check(outputs: dict[str, Any], client: Any) -> list[tuple[bool, str]]:
-    """(ok, line) per endpoint, comparing DescribeEndpoint with the stack's outputs."""
-    results: list[tuple[bool, str]] = []
-    for key, (endpoint_name, expected_config) in expected_endpoints(outputs).items():
-        where = f"{key} ({endpoint_name})"
-        try:
-            live = client.describe_endpoint(EndpointName=endpoint_name)
-        except ClientError as exc:
-            results.append((False, f"{where}: DescribeEndpoint failed: {exc.response['Error'].get('Message', exc)}"))
-            continue
-        status, config = live.get("EndpointStatus"), live.get("EndpointConfigName")
-        problems = []
-        if status != "InService":
-            reason = live.get("FailureReason")
-            problems.append(f"EndpointStatus is {status}, expected InService" + (f" ({reason})" if reason else ""))
-        if config != expected_config:
-            problems.append(
-                f"serves endpoint configuration {config!r}, the stack deployed {expected_config!r}"
-                " (SageMaker rolled the update back)"
-            )
-        results.append(
-            (not problems, f"{where}: {'; '.join(problems)}" if problems else f"{where}: InService on {config}")
-        )
-    return results
-
-
-def region_of(stack: str) -> str:
-    region = config_to_input(read_config(stack)).get("region")
-    if not isinstance(region, str):
-        raise SpecError(f"stack {stack!r}: ml-serving:region is not set")
-    return region
+def cloud_and_region(stack: str) -> tuple[str, str]:
+    config = config_to_input(read_config(stack))
+    cloud, region = config.get("cloud"), config.get("region")
+    if not isinstance(cloud, str) or not isinstance(region, str):
+        raise SpecError(f"stack {stack!r}: ml-serving:cloud and ml-serving:region must be set")
+    return cloud, region
 
 
 def verify(stack: str, outputs_file: Path | None = None, client: Any = None) -> tuple[int, list[str]]:
     """Exit status and one line per endpoint; SpecError for a usage error."""
-    region = region_of(stack)
+    cloud, region = cloud_and_region(stack)
     outputs = stack_outputs(stack, outputs_file)
-    try:
-        results = check(outputs, client or boto3.client("sagemaker", region_name=region))
-    except BotoCoreError as exc:  # no credentials, no network
-        raise SpecError(f"cannot reach SageMaker in {region}: {exc}") from None
+    results = clouds.verifier(cloud).check(outputs, region, client)
     if not results:
         return 0, [f"{stack}: no managed endpoints to verify"]
     return (0 if all(ok for ok, _ in results) else 1), [line for _, line in results]
