@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stack", help="stack name, e.g. aws-dev (stacks/Pulumi.<stack>.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of the tree")
     _add_size_parser(commands)
-    v = commands.add_parser("verify", help="after `pulumi up`: each endpoint InService on the deployed configuration")
+    v = commands.add_parser("verify", help="after `pulumi up`: each endpoint serves what the stack deployed")
     v.add_argument("stack", help="stack name, e.g. aws-prod")
     v.add_argument("--outputs", type=Path, help="the stack's outputs as JSON (default: `pulumi stack output --json`)")
     args = parser.parse_args(argv)
