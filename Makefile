@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= aws-dev
 PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: preview test bench golden
+.PHONY: preview test bench golden api-models
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,7 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 preview: $(STAMP)
 	$(PY) -m infra preview $(STACK)
 
-test: $(STAMP)
+# The Azure management API's models (SDK wheels, read as data by tests/azure, never installed).
+API_MODELS := $(VENV)/api-models/.downloaded
+$(API_MODELS): tests/azure/api_models.py $(STAMP)
+	$(PY) -m tests.azure.api_models
+	touch $@
+
+api-models: $(API_MODELS)
+
+test: $(STAMP) $(API_MODELS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
