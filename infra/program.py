@@ -13,6 +13,7 @@ from infra import clouds
 from infra.cost import CostEstimate
 from infra.errors import SpecError
 from infra.plan import Plan, build_plan
+from infra.secret_config import mark_secret_inputs, secret_keys, secret_strings
 from infra.spec import load_spec
 
 
@@ -21,15 +22,19 @@ def stack_config() -> dict[str, str]:
     return {**get_config_env(), **CONFIG.get()}
 
 
-def plan_from_config() -> Plan:
+def plan_from_config(config: dict[str, str]) -> Plan:
     try:
-        return build_plan(load_spec(stack_config()), pulumi.get_stack())
+        return build_plan(load_spec(config), pulumi.get_stack())
     except SpecError as exc:
         raise pulumi.RunError(str(exc)) from None
 
 
 def main() -> None:
-    plan = plan_from_config()
+    config = stack_config()
+    plan = plan_from_config(config)
+    secrets = secret_strings(config, secret_keys(config))
+    if secrets:
+        mark_secret_inputs(secrets)
     outputs = clouds.translate(plan)
     for name, value in outputs.items():
         pulumi.export(name, value)

@@ -49,4 +49,7 @@ def endpoints(config: dict[str, str]) -> list[dict[str, Any]]:
     return json.loads(config["ml-serving:endpoints"])
 
 
+# The shipped stacks, known by name: tests of their content use these. Every stack file in the
+# stacks folder (a user's own among them) is validated and planned by `test_stack_files_are_valid`.
+SHIPPED = {"aws-dev": ("aws", "dev"), "aws-staging": ("aws", "staging"), "aws-prod": ("aws", "prod")}
 STACKS = stack_names()

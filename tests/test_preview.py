@@ -15,8 +15,8 @@ import pytest
 from infra.engine import preview as preview_module
 from infra.engine.analyzer import POLICIES, PolicyPackProcess
 from infra.engine.mockrun import UNKNOWN, run_config
-from infra.engine.stackfile import ROOT
-from tests.conftest import STACKS, preview_of
+from infra.engine.stackfile import ROOT, STACKS_DIR_VARIABLE
+from tests.conftest import SHIPPED, preview_of
 
 RESOURCE_OPTIONS = {
     "protect",
@@ -37,24 +37,24 @@ RESOURCE_OPTIONS = {
 DYNAMIC = "pulumi-python:dynamic:"
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_previews_without_error(stack: str) -> None:
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_every_shipped_stack_previews_without_error(stack: str) -> None:
     document = preview_of(stack)
     assert document["error"] is None
-    assert document["environment"] == stack.split("-", 1)[1]
+    assert document["environment"] == SHIPPED[stack][1]
     types = {r["type"] for r in document["resources"]}
     cloud = stack.split("-", 1)[0]
     assert {f"ml-serving:{cloud}:Keys", f"ml-serving:{cloud}:Registry", "ml-serving:index:CostEstimate"} <= types
 
 
-@pytest.mark.parametrize("stack", [s for s in STACKS if s.endswith("-prod") or s.endswith("-staging")])
+@pytest.mark.parametrize("stack", [s for s, (_, env) in SHIPPED.items() if env in ("staging", "prod")])
 def test_shipped_staging_and_prod_stacks_have_no_mandatory_violation(stack: str) -> None:
     document = preview_of(stack)
     assert set(document["policies"].values()) == {"mandatory"}
     assert [v for v in document["violations"] if v["level"] == "mandatory"] == []
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", SHIPPED)
 def test_every_cloud_resource_uses_the_stacks_explicit_provider(stack: str) -> None:
     resources = preview_of(stack)["resources"]
     providers = {r["urn"] for r in resources if r["type"].startswith("pulumi:providers:")}
@@ -63,7 +63,7 @@ def test_every_cloud_resource_uses_the_stacks_explicit_provider(stack: str) -> N
     assert custom and all(r["provider"].rsplit("::", 1)[0] in providers for r in custom)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", SHIPPED)
 def test_components_parent_their_children(stack: str) -> None:
     resources = preview_of(stack)["resources"]
     components = {r["urn"]: r for r in resources if not r["custom"]}
@@ -101,6 +101,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True, text=True)
 
 
+@pytest.fixture
+def stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stacks folder of the test's own (the CLI reads it through the environment)."""
+    monkeypatch.setenv(STACKS_DIR_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
 def test_cli_json_preview_is_one_document_with_resources_diagnostics_and_cost() -> None:
     proc = _cli("preview", "aws-prod", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -124,13 +131,10 @@ def test_cli_exits_2_with_one_line_for_an_unknown_stack() -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_cli_exits_2_for_an_invalid_stack_file() -> None:
-    bad = ROOT / "stacks" / "Pulumi.aws-brokentest.yaml"
+def test_cli_exits_2_for_an_invalid_stack_file(stacks: Path) -> None:
+    bad = stacks / "Pulumi.aws-brokentest.yaml"
     bad.write_text("config:\n  ml-serving:cloud: aws\n  ml-serving:environment: qa\n  ml-serving:region: us-east-1\n")
-    try:
-        proc = _cli("preview", "aws-brokentest")
-    finally:
-        bad.unlink()
+    proc = _cli("preview", "aws-brokentest")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ml-serving:environment: 'qa' is invalid; expected 'dev', 'staging' or 'prod'"
 

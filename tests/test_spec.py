@@ -13,17 +13,22 @@ from hypothesis import strategies as st
 from infra.engine.mockrun import run_config
 from infra.engine.stackfile import read_config
 from infra.errors import SpecError
+from infra.plan import build_plan
 from infra.spec import load_spec
-from tests.conftest import STACKS, endpoints, with_keys
+from infra.spec.base import SECRET
+from infra.spec.cloud_rules import cloud_rules, regions
+from tests.conftest import SHIPPED, STACKS, endpoints, with_keys
 
-LINE = re.compile(r"^ml-serving:\S.*?: \S.*$")
+LINE = re.compile(r"^[a-z-]+:\S.*?: \S.*$")
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_shipped_stacks_are_valid(stack: str) -> None:
+def test_stack_files_are_valid(stack: str) -> None:
+    """Every stack file in the stacks folder, shipped or a user's, validates and plans."""
     spec = load_spec(read_config(stack))
-    assert spec.environment == stack.split("-", 1)[1]
-    assert spec.cloud == stack.split("-", 1)[0]
+    build_plan(spec, stack)
+    if stack in SHIPPED:
+        assert (spec.cloud, spec.environment) == SHIPPED[stack]
 
 
 def _errors(config: dict[str, str]) -> list[str]:
@@ -59,7 +64,7 @@ INVALID = {
     ),
     "bad region for the cloud": (
         lambda c: with_keys(c, region="eastus"),
-        "ml-serving:region: 'eastus' is not a aws region name such as 'us-east-1'",
+        "ml-serving:region: 'eastus' is not a region of aws offering this stack's services",
     ),
     "unknown profile": (
         lambda c: _endpoint_change(c, lambda e: e.update(sizing="huge")),
@@ -79,7 +84,7 @@ INVALID = {
     ),
     "name not DNS-safe": (
         lambda c: _endpoint_change(c, lambda e: e.update(name="Chat_Bot")),
-        "ml-serving:endpoints[0].name: 'Chat_Bot' is invalid; expected to match pattern",
+        "ml-serving:endpoints[0].name: 'Chat_Bot' may hold only lowercase letters, digits and '-'",
     ),
     "artifact on another cloud": (
         lambda c: _endpoint_change(c, lambda e: e["models"][0].update(artifact="gs://bucket/m.tar.gz")),
@@ -106,7 +111,9 @@ INVALID = {
         "ml-serving:network.zones[1]: 'us-west-2b' is not a zone of us-east-1, such as 'us-east-1a'",
     ),
     "both network sources": (
-        lambda c: with_keys(c, network={"cidr": "10.0.0.0/16", "vpc_id": "vpc-1", "subnet_ids": ["a", "b"]}),
+        lambda c: with_keys(
+            c, network={"cidr": "10.0.0.0/16", "vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d", "subnet-1"]}
+        ),
         "ml-serving:network: Value error, give either cidr/zones",
     ),
     "two images": (
@@ -149,6 +156,73 @@ INVALID = {
         ),
         "ml-serving:endpoints[0].sizing.requirements: Value error, measured_on 'g5.xlargee' is not an instance type",
     ),
+    "region that does not exist, with matching zones": (
+        lambda c: with_keys(c, region="us-west-9", network={"zones": ["us-west-9a", "us-west-9b"]}),
+        "ml-serving:region: 'us-west-9' is not a region of aws offering this stack's services"
+        " (botocore's endpoint data for s3, kms,",
+    ),
+    "misspelt region": (
+        lambda c: with_keys(c, region="us-wset-2"),
+        "ml-serving:region: 'us-wset-2' is not a region of aws",
+    ),
+    "region without the managed service": (
+        # An isolated region with S3, KMS, ECR and EKS, where botocore lists no SageMaker runtime.
+        lambda c: with_keys(c, region="us-isob-west-1"),
+        "ml-serving:region: 'us-isob-west-1' is not a region of aws offering this stack's services",
+    ),
+    "existing vpc by name": (
+        lambda c: with_keys(c, network={"vpc_id": "prod-vpc", "subnet_ids": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]}),
+        "ml-serving:network.vpc_id: 'prod-vpc' is not a aws id such as 'vpc-0a1b2c3d4e5f67890'",
+    ),
+    "existing subnet by name": (
+        lambda c: with_keys(c, network={"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d", "private-b"]}),
+        "ml-serving:network.subnet_ids[1]: 'private-b' is not a aws id such as 'subnet-0a1b2c3d4e5f67890'",
+    ),
+    "gcp network neither a name nor a self-link": (
+        lambda c: with_keys(
+            c,
+            cloud="gcp",
+            region="us-central1",
+            network={"vpc_id": "projects/acme/networks/x", "subnet_ids": ["a", "b"]},
+        ),
+        "ml-serving:network.vpc_id: 'projects/acme/networks/x' is not a gcp id such as 'projects/acme-ml/global/",
+    ),
+    "azure network by name": (
+        lambda c: with_keys(c, cloud="azure", region="eastus", network={"vpc_id": "serving", "subnet_ids": ["a", "b"]}),
+        "ml-serving:network.vpc_id: 'serving' is not a azure id such as '/subscriptions/",
+    ),
+    "name too long": (
+        lambda c: _endpoint_change(c, lambda e: e.update(name="a" * 33)),
+        f"ml-serving:endpoints[0].name: {'a' * 33!r} is 33 characters, at most 32",
+    ),
+    "upper-case label on gcp": (
+        lambda c: with_keys(c, cloud="gcp", region="us-central1", tags={"CostCenter": "ml-1234"}),
+        "ml-serving:tags.CostCenter: key 'CostCenter' (10 characters) is invalid on gcp; expected 1-63 lowercase",
+    ),
+    "upper-case label value on gcp": (
+        lambda c: with_keys(c, cloud="gcp", region="us-central1", tags={"team": "ML"}),
+        "ml-serving:tags.team: value 'ML' (2 characters) is invalid on gcp",
+    ),
+    "reserved tag prefix on aws": (
+        lambda c: with_keys(c, tags={"aws:owner": "me"}),
+        "ml-serving:tags['aws:owner']: key 'aws:owner' uses a prefix aws reserves",
+    ),
+    "tag value too long on aws": (
+        lambda c: with_keys(c, tags={"team": "x" * 257}),
+        "ml-serving:tags.team: value",
+    ),
+    "azure tag name with a slash": (
+        lambda c: with_keys(c, cloud="azure", region="eastus", tags={"cost/center": "1"}),
+        "ml-serving:tags['cost/center']: key 'cost/center' (11 characters) is invalid on azure",
+    ),
+    "misspelt namespace": (
+        lambda c: {("mlserving:cloud" if k == "ml-serving:cloud" else k): v for k, v in c.items()},
+        "mlserving:cloud: unknown namespace 'mlserving'; did you mean 'ml-serving:'?",
+    ),
+    "a secure value where a checked value belongs": (
+        lambda c: _endpoint_change(c, lambda e: e.update(name=SECRET)),
+        "ml-serving:endpoints[0].name: a secure value; the offline preview cannot check it",
+    ),
     "spot on managed": (
         lambda c: _endpoint_change(c, lambda e: e["sizing"].update(capacity="spot")),
         "ml-serving:endpoints[0].sizing.capacity: 'spot' needs serving: kubernetes",
@@ -176,6 +250,38 @@ def test_invalid_config_registers_nothing_and_prints_no_traceback(case: str, dev
 def test_all_problems_are_reported_at_once(dev_config) -> None:
     config = with_keys(dev_config, environment="qa", cloud="oracle", budget_monthly=1)
     assert len(_errors(config)) == 3
+
+
+def test_a_key_typo_does_not_hide_the_cross_checks(dev_config) -> None:
+    # The typo fails the schema pass; the region and tag cross-checks still run on the rest.
+    config = _endpoint_change(
+        with_keys(dev_config, region="us-west-9", tags={"aws:team": "x"}), lambda e: e.update(servng="managed")
+    )
+    lines = _errors(config)
+    assert lines[0] == "ml-serving:endpoints[0].servng: unknown key 'servng'; did you mean 'serving'?"
+    assert any(line.startswith("ml-serving:region: 'us-west-9' is not a region of aws") for line in lines), lines
+    assert any(line.startswith("ml-serving:tags['aws:team']: key 'aws:team' uses a prefix") for line in lines), lines
+
+
+def test_problems_caused_by_a_removed_key_are_not_reported(dev_config) -> None:
+    # Without the misspelt `wieght`, weight defaults to 100 and the sum is wrong; that is the typo's doing.
+    config = _endpoint_change(
+        dev_config, lambda e: e["models"].append({**e["models"][0], "name": "b", "weight": 0, "wieght": 10})
+    )
+    assert _errors(config) == ["ml-serving:endpoints[0].models[1].wieght: unknown key 'wieght'; did you mean 'weight'?"]
+
+
+def test_a_misspelt_namespace_is_not_also_reported_missing(dev_config) -> None:
+    config = {k.replace("ml-serving:", "mlserving:"): v for k, v in dev_config.items()}
+    lines = _errors(config)
+    assert "mlserving:cloud: unknown namespace 'mlserving'; did you mean 'ml-serving:'?" in lines
+    assert not any("missing" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(("cloud", "region"), [("aws", "us-east-1"), ("azure", "eastus")])
+def test_upper_case_tag_keys_are_fine_where_the_cloud_allows_them(cloud: str, region: str, dev_config) -> None:
+    config = with_keys(dev_config, cloud=cloud, region=region, tags={"CostCenter": "ML-1234"})
+    assert load_spec(config).tags == {"CostCenter": "ML-1234"}
 
 
 # Hypothesis: arbitrary values at arbitrary keys of a valid stack. Each result is either a valid
@@ -219,3 +325,43 @@ def test_fuzzed_stack_files_validate_or_fail_cleanly(data, dev_config) -> None:
         assert exc.lines and all(LINE.match(line) for line in exc.lines), exc.lines
         result = run_config("aws-dev", config)
         assert result["resources"] == [] and result["error"] == str(exc)
+
+
+# The kinds of value a person gets wrong most (regions, existing network ids, tags, names), drawn
+# near the valid forms: each either validates into a spec that satisfies the cloud's rules or
+# fails with clean lines naming the key.
+_near = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789-_:/ ", max_size=40)
+_kinds = {
+    "region": st.one_of(st.sampled_from(["us-east-1", "us-west-2", "us-west-9", "us-wset-2", "eastus"]), _near),
+    "network": st.one_of(
+        st.builds(
+            lambda v, s: {"vpc_id": v, "subnet_ids": s},
+            st.one_of(st.just("vpc-0a1b2c3d"), st.from_regex(r"vpc-[0-9a-f]{6,18}", fullmatch=True), _near),
+            st.lists(st.one_of(st.from_regex(r"subnet-[0-9a-f]{8}", fullmatch=True), _near), min_size=0, max_size=3),
+        ),
+        st.builds(lambda z: {"zones": z}, st.lists(st.sampled_from(["us-east-1a", "us-east-1b", "us-west-2a"]))),
+    ),
+    "tags": st.dictionaries(_near, _near, max_size=3),
+    "cloud": st.sampled_from(["aws", "gcp", "azure"]),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_regions_ids_tags_and_names_validate_or_fail_cleanly(data, dev_config) -> None:
+    keys = data.draw(st.sets(st.sampled_from(sorted(_kinds)), min_size=1))
+    config = with_keys(dev_config, **{key: data.draw(_kinds[key]) for key in keys})
+    name = data.draw(st.one_of(st.just("chat"), _near))
+    config = _endpoint_change(config, lambda e: e.update(name=name))
+    try:
+        spec = load_spec(config)
+    except SpecError as exc:
+        assert exc.lines and all(LINE.match(line) for line in exc.lines), exc.lines
+        return
+    rules = cloud_rules()[spec.cloud]
+    assert spec.region in regions(spec.cloud, frozenset({"managed"}))[0]
+    assert 1 <= len(spec.endpoints[0].name) <= 32
+    for key, value in spec.tags.items():
+        assert re.match(rules["tags"]["key_pattern"], key) and re.match(rules["tags"]["value_pattern"], value)
+    for value in [spec.network.vpc_id, *(spec.network.subnet_ids or [])]:
+        assert value is None or any(re.match(r["pattern"], value) for r in rules["network_ids"].values())

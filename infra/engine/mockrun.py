@@ -21,10 +21,14 @@ from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.engine.stackfile import PROJECT, ROOT, read_config
+from infra.engine.stackfile import PROJECT, ROOT, read_stack
 from infra.errors import SpecError
+from infra.spec.base import SECRET
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"  # the engine's marker key for special values
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's wire sentinel for unknown values
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the `4dabf18193072939515e22adb298388d` value of a secret
 
 
 class PreviewMocks(mocks.Mocks):
@@ -62,7 +66,7 @@ class CapturingMonitor(mocks.MockMonitor):
                     "provider": request.provider,
                     "dependencies": list(request.dependencies),
                     "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    "inputs": json_format.MessageToDict(request.object),
+                    **_reveal(json_format.MessageToDict(request.object)),
                     **resource_options(request),
                 }
             )
@@ -115,23 +119,45 @@ def _alias(alias: alias_pb2.Alias) -> dict[str, Any]:
     return json_format.MessageToDict(alias.spec)
 
 
+def _reveal(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs with each secret unwrapped, and the secret property paths; a value the offline preview
+    could not decrypt (it holds SECRET) is unknown, as it is to a reader of a real preview."""
+    paths: list[str] = []
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+            paths.append(path)
+            inner = walk(value.get("value"), path)
+            return UNKNOWN if SECRET in json.dumps(inner) else inner
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    revealed = walk(inputs, "")
+    return {"inputs": revealed, "secret": bool(paths), "secretPaths": paths}
+
+
 def run(stack: str) -> dict[str, Any]:
     """Preview one stack file in this process; return resources, outputs and the error, if any."""
     try:
-        config = read_config(stack)
+        config = read_stack(stack)
     except SpecError as exc:
         return {"stack": stack, "resources": [], "outputs": {}, "error": str(exc)}
-    return run_config(stack, config)
+    return run_config(stack, config.values, config.secret_keys)
 
 
-def run_config(stack: str, config: dict[str, str], program: Path = ROOT) -> dict[str, Any]:
+def run_config(
+    stack: str, config: dict[str, str], secret_keys: tuple[str, ...] = (), program: Path = ROOT
+) -> dict[str, Any]:
     """Run `program` (a directory with `__main__.py`; the project by default) once with `config`
-    as the CLI would pass it, under a fresh mock monitor."""
+    and its secret keys as the CLI would pass them, under a fresh mock monitor."""
     mock = PreviewMocks()
     monitor = CapturingMonitor(mock)
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
     mocks.set_mocks(mock, project=PROJECT, stack=stack, preview=True, monitor=monitor)
-    pulumi.runtime.set_all_config(config, [])
+    pulumi.runtime.set_all_config(config, list(secret_keys))
     error = None
     try:
         _sync_await(run_pulumi_func(lambda: _run_main(program)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -11,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infra.errors import SpecError
-from infra.spec.base import NAMESPACE
+from infra.spec.base import NAMESPACE, SECRET
 from infra.spec.stack import Spec
 
 
@@ -30,11 +31,79 @@ def config_to_input(config: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load_spec(config: Mapping[str, str]) -> Spec:
-    """Validate a whole stack's config; raise SpecError listing every problem."""
+    """Validate a whole stack's config; raise SpecError listing every problem at once.
+
+    Pydantic skips a model's cross-checks while one of its fields is invalid, so a typo would hide
+    them: after the first pass the offending keys are removed and the rest validated again, and
+    its further problems are added unless they sit on, above or below a removed key (those may be
+    consequences of the removal).
+    """
+    data = config_to_input(config)
+    misspelt = _misspelt_namespace(config)
+    lines = [f"{key}: unknown namespace {key.split(':')[0]!r}; did you mean '{NAMESPACE}:'?" for key in misspelt]
+    removed: list[str] = []
+    for _ in range(3):
+        try:
+            spec = Spec.model_validate(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            for line, path in zip(error_lines(exc), _error_paths(exc), strict=True):
+                if line not in lines and not any(_related(path, r) for r in removed):
+                    lines.append(line)
+            locs = [err["loc"] for err in errors]
+            if not locs or any(not loc or isinstance(loc[-1], int) for loc in locs):
+                break  # a whole list item or the spec is wrong: removing it would shift every index after it
+            data = copy.deepcopy(data)
+            for loc in locs:
+                _remove(data, loc)
+            removed += [_key_path(loc) for loc in locs]
+            continue
+        if not lines:
+            return spec
+        break
+    missing = {f"{NAMESPACE}:{key.split(':', 1)[1]}: missing; this key is required" for key in misspelt}
+    raise SpecError([line for line in lines if line not in missing])
+
+
+def _misspelt_namespace(config: Mapping[str, str]) -> list[str]:
+    """Keys whose namespace is a near miss of ours (`mlserving:cloud`); other namespaces are providers'."""
+    return [
+        key
+        for key in config
+        if key.split(":", 1)[0] != NAMESPACE
+        and difflib.get_close_matches(key.split(":", 1)[0], [NAMESPACE], cutoff=0.75)
+    ]
+
+
+def _error_paths(exc: ValidationError) -> list[str]:
+    """Each error line's key path (one per line, repeated for a multi-line cross-check)."""
+    paths: list[str] = []
+    for err in exc.errors(include_url=False):
+        if err["type"] == "value_error" and not err["loc"]:
+            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+            paths += [f"{NAMESPACE}:{part.split(': ', 1)[0]}" for part in message.splitlines()]
+        elif err["type"] == "value_error":
+            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+            paths += [_key_path(err["loc"])] * len(message.splitlines())
+        else:
+            paths.append(_key_path(err["loc"]))
+    return paths
+
+
+def _related(path: str, other: str) -> bool:
+    """One key path is the other, or lies above or below it."""
+    return any(a == b or a.startswith(b + ".") or a.startswith(b + "[") for a, b in ((path, other), (other, path)))
+
+
+def _remove(data: Any, loc: tuple[int | str, ...]) -> None:
+    """Delete the key at `loc` from the nested input, if it is there."""
     try:
-        return Spec.model_validate(config_to_input(config))
-    except ValidationError as exc:
-        raise SpecError(error_lines(exc)) from None
+        for part in loc[:-1]:
+            data = data[part]
+    except (KeyError, IndexError, TypeError):
+        return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
 
 
 def error_lines(exc: ValidationError, key_path: Callable[[tuple[int | str, ...]], str] | None = None) -> list[str]:
@@ -43,7 +112,9 @@ def error_lines(exc: ValidationError, key_path: Callable[[tuple[int | str, ...]]
     lines: list[str] = []
     for err in exc.errors(include_url=False):
         path = key_path(err["loc"])
-        if err["type"] == "value_error":
+        if err.get("input") == SECRET:
+            lines.append(f"{path}: a secure value; the offline preview cannot check it (the Pulumi CLI decrypts it)")
+        elif err["type"] == "value_error":
             message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
             for part in message.splitlines():
                 # Cross-checks on the whole spec carry their own relative key path.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from functools import cache
@@ -13,7 +14,8 @@ from infra.catalog import load_profiles
 from infra.environments import ENVIRONMENTS
 from infra.facts import cloud_facts
 from infra.runtime import DEFAULT_ENGINE, ENV_NAME_PATTERN, Engine, owned_env_names
-from infra.spec.base import Name, _Strict
+from infra.spec.base import SECRET, SECRET_CAPABLE, Name, _Strict
+from infra.spec.cloud_rules import cloud_rules, regions
 from infra.spec.requirements import Requirements
 
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
@@ -27,13 +29,38 @@ def profile_names() -> tuple[str, ...]:
 class Network(_Strict):
     """Create a VPC/VNet (`cidr`), or use an existing one (`vpc_id` + `subnet_ids`)."""
 
-    cidr: str | None = None
-    zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
-    vpc_id: str | None = None
-    subnet_ids: list[str] | None = Field(default=None, min_length=2)
+    cidr: str | None = Field(
+        default=None,
+        description="IPv4 CIDR block of a network to create: a private range from /16 to /22, split into one"
+        " block per zone. Default 10.0.0.0/16 when neither this nor vpc_id is given.",
+        examples=["10.20.0.0/16"],
+    )
+    zones: list[str] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=3,
+        description="2-3 zones of the stack's region for the created network's subnets. Default: the"
+        " region's first two zones.",
+        examples=[["us-east-1a", "us-east-1b"]],
+    )
+    vpc_id: str | None = Field(
+        default=None,
+        description="An existing network to use instead of creating one, in the cloud's id format (AWS"
+        " vpc-<hex>, a GCP network name or self-link, an Azure virtual network resource id).",
+    )
+    subnet_ids: list[str] | None = Field(
+        default=None,
+        min_length=2,
+        description="At least two subnets of the existing network (vpc_id), in the cloud's id format.",
+    )
     # Existing private DNS zones (a hub's, shared by many networks) to register private endpoints in,
     # by resource id; the zones a stack needs and does not name here are created with it.
-    private_dns_zone_ids: list[str] = Field(default_factory=list, max_length=10)
+    private_dns_zone_ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Existing private DNS zones (by resource id; at most 10) to register private endpoints in;"
+        " the zones the stack needs and does not name are created with it.",
+    )
 
     @field_validator("cidr")
     @classmethod
@@ -63,36 +90,79 @@ class Network(_Strict):
 
 
 class Registry(_Strict):
-    name: Name = "serving"
-    keep_images: int = Field(default=30, ge=1, le=1000, description="lifecycle: how many images to keep")
+    """The image repository serving images are pushed to."""
+
+    name: Name = Field(default="serving", description="The repository's name within the stack's registry.")
+    keep_images: int = Field(
+        default=30, ge=1, le=1000, description="Lifecycle rule: how many images (count) the repository keeps."
+    )
 
 
 class SystemPool(_Strict):
-    instance_type: str | None = None
-    min_nodes: int = Field(default=2, ge=1, le=10)
-    max_nodes: int = Field(default=3, ge=1, le=20)
+    """The cluster's CPU node pool for system workloads (DNS, device plugins, controllers)."""
+
+    instance_type: str | None = Field(
+        default=None,
+        description="The cloud's instance type for system nodes. Default: the cloud's general-purpose type.",
+    )
+    min_nodes: int = Field(default=2, ge=1, le=10, description="Fewest system nodes (count).")
+    max_nodes: int = Field(default=3, ge=1, le=20, description="Most system nodes (count).")
 
 
 class Cluster(_Strict):
-    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.\d{2}$")
-    system_pool: SystemPool = SystemPool()
+    """A managed Kubernetes cluster; created automatically when an endpoint has serving: kubernetes."""
+
+    kubernetes_version: str = Field(
+        default="1.33", pattern=r"^1\.\d{2}$", description='Kubernetes minor version, e.g. "1.33" (quoted).'
+    )
+    system_pool: SystemPool = Field(default=SystemPool(), description="The CPU pool for system workloads.")
 
 
 class Model(_Strict):
     """One model version behind an endpoint."""
 
-    name: Name
-    image: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(:\d+)?/[^\s]+$")
-    image_tag: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-    digest: str | None = Field(
-        default=None, pattern=r"^sha256:[a-f0-9]{64}$", description="pin the image by digest (serving: kubernetes)"
+    name: Name = Field(description="The version's name, unique within its endpoint.")
+    image: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9.-]+(:\d+)?/[^\s]+$",
+        description="A full serving image reference (registry/repository:tag). Give this or image_tag.",
     )
-    artifact: str = Field(min_length=1)
-    weight: int = Field(default=100, ge=0, le=100)
-    shadow: bool = False
-    engine: Engine | None = Field(default=None, description="the serving engine; default by model_type")
+    image_tag: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="A tag in this stack's registry. Give this or image.",
+    )
+    digest: str | None = Field(
+        default=None, pattern=r"^sha256:[a-f0-9]{64}$", description="Pin the image by digest (serving: kubernetes)."
+    )
+    artifact: str = Field(
+        min_length=1,
+        description="The model's weights: a URI on the stack's cloud (s3://, gs://, https://) or a key in this"
+        " stack's model store. May be `secure:` (a URL with a token).",
+        json_schema_extra={SECRET_CAPABLE: True},
+    )
+    weight: int = Field(
+        default=100,
+        ge=0,
+        le=100,
+        description="Share of live traffic in percent; live versions' weights sum to 100. For a shadow version,"
+        " the percent of requests copied to it.",
+    )
+    shadow: bool = Field(
+        default=False,
+        description="A shadow version gets a copy of weight percent of requests; its answers are dropped.",
+    )
+    engine: Engine | None = Field(
+        default=None, description="The serving engine (vllm, tgi, lmi, tei, triton, custom). Default: by model_type."
+    )
     # SageMaker takes at most 100 variables of up to 1024 characters; the plan sets about ten.
-    env: dict[EnvName, Annotated[str, Field(max_length=1024)]] = Field(default_factory=dict, max_length=64)
+    env: dict[EnvName, Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="Extra environment variables of the serving container (at most 64; values up to 1024"
+        " characters). Values may be `secure:` (a token). Settings the plan derives from sizing are refused.",
+        json_schema_extra={SECRET_CAPABLE: True},
+    )
 
     @model_validator(mode="after")
     def _one_image(self) -> Model:
@@ -104,9 +174,18 @@ class Model(_Strict):
 
 
 class Sizing(_Strict):
-    profile: str
-    requirements: Requirements | None = None
-    capacity: Literal["on-demand", "spot"] = "on-demand"
+    """How capacity is chosen: a named profile, or `auto` from requirements."""
+
+    profile: str = Field(
+        description="A profile name (pilot, small, medium, large, xlarge) or auto: the cheapest placement that"
+        " meets requirements."
+    )
+    requirements: Requirements | None = Field(
+        default=None, description="What the endpoint must deliver; needed by auto, checked against a named profile."
+    )
+    capacity: Literal["on-demand", "spot"] = Field(
+        default="on-demand", description="spot: interruptible capacity at a discount (serving: kubernetes only)."
+    )
 
     @field_validator("profile")
     @classmethod
@@ -124,9 +203,17 @@ class Sizing(_Strict):
 
 
 class Rollout(_Strict):
-    strategy: Literal["canary", "linear", "all-at-once"] | None = None
-    step_percent: int = Field(default=10, ge=1, le=50)
-    wait_minutes: int = Field(default=10, ge=1, le=60)
+    """How a new configuration replaces the old one, with automatic rollback on the alarms."""
+
+    strategy: Literal["canary", "linear", "all-at-once"] | None = Field(
+        default=None, description="Default: the environment's (dev all-at-once, staging and prod canary)."
+    )
+    step_percent: int = Field(
+        default=10, ge=1, le=50, description="Percent of capacity shifted by the canary, or by each linear step."
+    )
+    wait_minutes: int = Field(
+        default=10, ge=1, le=60, description="Minutes to watch the alarms after each step before the next."
+    )
 
     @model_validator(mode="after")
     def _linear_steps(self) -> Rollout:
@@ -137,8 +224,14 @@ class Rollout(_Strict):
 
 
 class Autoscaling(_Strict):
-    min_replicas: int | None = Field(default=None, ge=0, le=100)
-    max_replicas: int | None = Field(default=None, ge=1, le=100)
+    """Replica bounds overriding sizing's (checked against the peak and the environment's floor)."""
+
+    min_replicas: int | None = Field(
+        default=None, ge=0, le=100, description="Fewest replicas (count); at least the environment's floor."
+    )
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=100, description="Most replicas (count); enough to carry peak_rps."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Autoscaling:
@@ -148,12 +241,18 @@ class Autoscaling(_Strict):
 
 
 class Endpoint(_Strict):
-    name: Name
-    serving: Literal["managed", "kubernetes"] = "managed"
-    models: list[Model] = Field(min_length=1, max_length=10)
-    sizing: Sizing
-    rollout: Rollout = Rollout()
-    autoscaling: Autoscaling = Autoscaling()
+    """One inference endpoint: its model versions, capacity and rollout."""
+
+    name: Name = Field(description="The endpoint's name, unique within the stack.")
+    serving: Literal["managed", "kubernetes"] = Field(
+        default="managed",
+        description="managed: the cloud's inference endpoints (SageMaker, Vertex AI, Azure ML); kubernetes: a GPU"
+        " node pool in the stack's cluster.",
+    )
+    models: list[Model] = Field(min_length=1, max_length=10, description="The model versions behind the endpoint.")
+    sizing: Sizing = Field(description="A profile name (short form), or {profile, requirements, capacity}.")
+    rollout: Rollout = Field(default=Rollout(), description="How updates roll out.")
+    autoscaling: Autoscaling = Field(default=Autoscaling(), description="Replica bounds overriding sizing.")
 
     def engine_of(self, model: Model) -> Engine:
         """The model's engine: as given, or the default for the endpoint's model type (llm: vllm)."""
@@ -189,16 +288,33 @@ def live_models(ep: Endpoint) -> list[Model]:
 
 
 class Spec(_Strict):
-    cloud: Literal["aws", "gcp", "azure"]
-    environment: Literal["dev", "staging", "prod"]
-    region: str
-    network: Network = Network()
-    registry: Registry = Registry()
-    cluster: Cluster | None = None
-    endpoints: list[Endpoint] = Field(default_factory=list, max_length=20)
-    budget_monthly_usd: float | None = Field(default=None, gt=0)
-    tags: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")], Annotated[str, Field(max_length=63)]] = Field(
-        default_factory=dict
+    """A stack file's `ml-serving:` config: what the stack serves, where, and under which rules."""
+
+    cloud: Literal["aws", "gcp", "azure"] = Field(description="The cloud the stack runs on.")
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="Sets the defaults and the policy enforcement (see the environment table); the one source"
+        " of a stack's environment for the program, the tests and CI."
+    )
+    region: str = Field(
+        description="The cloud's region name; it must offer every service the stack uses.", examples=["us-east-1"]
+    )
+    network: Network = Field(default=Network(), description="Create a private network, or use an existing one.")
+    registry: Registry = Field(default=Registry(), description="The serving-image repository.")
+    cluster: Cluster | None = Field(
+        default=None, description="A Kubernetes cluster; created with defaults when an endpoint needs one."
+    )
+    endpoints: list[Endpoint] = Field(default_factory=list, max_length=20, description="The inference endpoints.")
+    budget_monthly_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="Monthly budget in USD: the stack policy fails when the estimate at maximum replicas,"
+        " every billable resource included, exceeds it.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra tags (labels on GCP) on every resource, within the stack's cloud's rules for keys"
+        " and values. Values may be `secure:`.",
+        json_schema_extra={SECRET_CAPABLE: True},
     )
 
     @property
@@ -208,17 +324,8 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
-        problems: list[str] = []
+        problems = [*_region_problems(self), *_network_problems(self), *_tag_problems(self)]
         facts = cloud_facts()[self.cloud]
-        if not re.match(facts["region_pattern"], self.region):
-            problems.append(
-                f"region: {self.region!r} is not a {self.cloud} region name such as {facts['region_example']!r}"
-            )
-        zone_pattern = facts["zone_pattern"].format(region=re.escape(self.region))
-        for i, zone in enumerate(self.network.zones or []):
-            if not re.match(zone_pattern, zone):
-                example = facts["zones"][0].format(region=self.region)
-                problems.append(f"network.zones[{i}]: {zone!r} is not a zone of {self.region}, such as {example!r}")
         served = self.served_image_tags
         if self.registry.keep_images < len(served):
             problems.append(
@@ -315,3 +422,60 @@ def _env_collisions(at: str, engine: str, env: dict[str, str]) -> list[str]:
         for name in sorted(env)
         if name in owned
     ]
+
+
+def _region_problems(spec: Spec) -> list[str]:
+    uses = {"managed"} if any(e.serving == "managed" for e in spec.endpoints) else set()
+    if spec.cluster is not None or any(e.serving == "kubernetes" for e in spec.endpoints):
+        uses.add("cluster")
+    known, source = regions(spec.cloud, frozenset(uses))
+    if spec.region not in known:
+        close = difflib.get_close_matches(spec.region, sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(sorted(known)[:6])}, ..."
+        return [
+            f"region: {spec.region!r} is not a region of {spec.cloud} offering this stack's services ({source}); {hint}"
+        ]
+    facts = cloud_facts()[spec.cloud]
+    zone_pattern = facts["zone_pattern"].format(region=re.escape(spec.region))
+    example = facts["zones"][0].format(region=spec.region)
+    return [
+        f"network.zones[{i}]: {zone!r} is not a zone of {spec.region}, such as {example!r}"
+        for i, zone in enumerate(spec.network.zones or [])
+        if not re.match(zone_pattern, zone)
+    ]
+
+
+def _network_problems(spec: Spec) -> list[str]:
+    """Existing network ids in the cloud's format: a name where an id belongs fails here, not at apply."""
+    formats = cloud_rules()[spec.cloud]["network_ids"]
+    given = [("vpc_id", spec.network.vpc_id)] + [
+        (f"subnet_ids[{i}]", s) for i, s in enumerate(spec.network.subnet_ids or [])
+    ]
+    problems = []
+    for at, value in given:
+        rule = formats[at.split("[")[0]]
+        if value is not None and not re.match(rule["pattern"], value):
+            problems.append(f"network.{at}: {value!r} is not a {spec.cloud} id such as {rule['example']!r}")
+    return problems
+
+
+def _tag_problems(spec: Spec) -> list[str]:
+    """Tags against the stack's cloud's rules (GCP labels are lowercase; AWS and Azure allow upper case)."""
+    rule = cloud_rules()[spec.cloud]["tags"]
+    problems = []
+    for key, value in spec.tags.items():
+        at = f"tags.{key}" if re.fullmatch(r"[A-Za-z_][\w-]*", key) else f"tags[{key!r}]"
+        if not re.match(rule["key_pattern"], key):
+            problems.append(
+                f"{at}: key {key!r} ({len(key)} characters) is invalid on {spec.cloud}; expected {rule['rule']}"
+            )
+        elif any(key.lower().startswith(p) for p in rule["reserved_prefixes"]):
+            problems.append(
+                f"{at}: key {key!r} uses a prefix {spec.cloud} reserves ({', '.join(rule['reserved_prefixes'])})"
+            )
+        if value != SECRET and not re.match(rule["value_pattern"], value):  # a secret is checked by the CLI's run
+            problems.append(
+                f"{at}: value {value!r} ({len(value)} characters) is invalid on {spec.cloud};"
+                f" expected {rule['value_rule']}"
+            )
+    return problems

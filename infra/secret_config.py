@@ -1,0 +1,89 @@
+"""Secret config stays secret: a resource input that carries a secret config value is marked secret.
+
+The Pulumi CLI hands the program decrypted values and, apart, the names of the secret keys; a
+value read from the config map is a plain string, and would be stored in plain text in the state.
+The CLI says which *keys* are secret, not which part of a structured value was `secure:`, so in a
+secret key every string at a field the spec marks as able to carry a secret (`SECRET_CAPABLE`:
+an artifact URI with a token, tag values) counts as secret. Names and settings never do: marking
+every string of the key would mark every resource named after an endpoint.
+
+A stack transformation sees a resource's inputs before they resolve, so an input built from a
+secret and a value unknown at preview (an Output) is marked when it resolves, at `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime.config import get_config_secret_keys_env, is_config_secret
+
+from infra.spec import NAMESPACE, Spec
+from infra.spec.base import SECRET_CAPABLE
+
+
+def secret_keys(config: Mapping[str, str]) -> list[str]:
+    """The config keys the engine marked secret (through set_all_config or PULUMI_CONFIG_SECRET_KEYS)."""
+    from_env = set(get_config_secret_keys_env())
+    return sorted(k for k in config if k in from_env or is_config_secret(k))
+
+
+def secret_strings(config: Mapping[str, str], keys: Iterable[str]) -> frozenset[str]:
+    """The strings at secret-capable fields of our namespace's `keys` (JSON-decoded like `Config.get_object`)."""
+    schema = Spec.model_json_schema()
+    found: set[str] = set()
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE or name not in schema["properties"]:
+            continue  # a provider's own config: the provider keeps it secret
+        try:
+            value: Any = json.loads(config[key])
+        except ValueError:
+            value = config[key]
+        found |= set(_capable_strings(value, schema["properties"][name], schema.get("$defs", {}), False))
+    return frozenset(s for s in found if s)
+
+
+def mark_secret_inputs(secrets: frozenset[str]) -> None:
+    """Register a stack transformation that wraps each input holding one of `secrets` in a secret Output."""
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        return pulumi.ResourceTransformationResult(_mark(args.props, secrets), args.opts)
+
+    pulumi.runtime.register_stack_transformation(transformation)
+
+
+def _mark(value: Any, secrets: frozenset[str]) -> Any:
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda resolved: _mark(resolved, secrets))
+    if isinstance(value, str):
+        return pulumi.Output.secret(value) if any(s in value for s in secrets) else value
+    if isinstance(value, dict):
+        return {k: _mark(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark(v, secrets) for v in value]
+    return value
+
+
+def _capable_strings(value: Any, node: dict[str, Any], defs: dict[str, Any], capable: bool) -> Iterable[str]:
+    """Strings in `value` at or below a schema node marked SECRET_CAPABLE."""
+    while "$ref" in node or "anyOf" in node:
+        if "$ref" in node:
+            node = {**defs[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        else:
+            choices = [n for n in node.pop("anyOf") if n.get("type") != "null"]
+            node = {**(choices[0] if choices else {}), **node}
+    capable = capable or bool(node.get(SECRET_CAPABLE))
+    if isinstance(value, str) and capable:
+        yield value
+    elif isinstance(value, dict):
+        properties = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        for key, item in value.items():
+            child = properties.get(key, extra if isinstance(extra, dict) else {})
+            yield from _capable_strings(item, child, defs, capable)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _capable_strings(item, node.get("items", {}), defs, capable)

@@ -1,0 +1,52 @@
+"""What each cloud accepts in a stack file (`cloud_rules.yaml` beside this file): regions, network ids, tags.
+
+AWS regions come from botocore's bundled endpoint data, read as a data file (no SDK import):
+a region is valid for a stack when every service the stack uses has an endpoint there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@cache
+def cloud_rules() -> dict[str, dict[str, Any]]:
+    """`{cloud: {regions, network_ids, tags}}` as written in `cloud_rules.yaml`."""
+    return yaml.safe_load((Path(__file__).parent / "cloud_rules.yaml").read_text())
+
+
+def regions(cloud: str, uses: frozenset[str]) -> tuple[frozenset[str], str]:
+    """The regions offering every service group in `uses` (always, managed, cluster), and where that is written."""
+    rules = cloud_rules()[cloud]["regions"]
+    if "names" in rules:
+        return frozenset(rules["names"]), "infra/spec/cloud_rules.yaml"
+    groups = rules["botocore_services"]
+    services = [s for group in ("always", *sorted(uses)) for s in groups.get(group, [])]
+    found = _botocore_regions(services[0])
+    for service in services[1:]:
+        found &= _botocore_regions(service)
+    return found, f"botocore's endpoint data for {', '.join(services)}"
+
+
+@cache
+def _botocore_endpoints() -> dict[str, Any]:
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("botocore is not installed (requirements.txt pins it for its endpoint data)")
+    return json.loads((Path(spec.origin).parent / "data" / "endpoints.json").read_text())
+
+
+@cache
+def _botocore_regions(service: str) -> frozenset[str]:
+    """Region names (in any AWS partition) where `service` has an endpoint."""
+    found: set[str] = set()
+    for partition in _botocore_endpoints()["partitions"]:
+        endpoints = partition["services"].get(service, {}).get("endpoints", {})
+        found |= set(endpoints) & set(partition["regions"])
+    return frozenset(found)
