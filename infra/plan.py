@@ -142,6 +142,8 @@ class NetworkPlan:
     vpc_id: str | None
     subnet_ids: tuple[str, ...]
     private_dns_zone_ids: tuple[str, ...] = ()  # existing zones to register private endpoints in
+    # Services the private subnets reach through an endpoint in each zone (created networks only).
+    private_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,8 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         raise SpecError(problems)
     facts = cloud_facts()[spec.cloud]
     zones = tuple(spec.network.zones or [z.format(region=spec.region) for z in facts["zones"][:2]])
+    cluster = _cluster(spec, endpoints)
+    services = facts.get("private_endpoints", {})
     network = NetworkPlan(
         spec.network.create,
         spec.network.cidr or "10.0.0.0/16" if spec.network.create else None,
@@ -205,6 +209,9 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         spec.network.vpc_id,
         tuple(spec.network.subnet_ids or ()),
         tuple(spec.network.private_dns_zone_ids),
+        tuple(services.get("always", []) + (services.get("cluster", []) if cluster else []))
+        if spec.network.create
+        else (),
     )
     return Plan(
         cloud=spec.cloud,

@@ -15,6 +15,7 @@ from infra.errors import SpecError
 from infra.plan import Plan, build_plan
 from infra.secret_config import mark_secret_inputs, secret_keys, secret_strings
 from infra.spec import load_spec
+from infra.summary import sizing_summary
 
 
 def stack_config() -> dict[str, str]:
@@ -39,3 +40,4 @@ def main() -> None:
     for name, value in outputs.items():
         pulumi.export(name, value)
     pulumi.export("cost", CostEstimate("cost", plan).figures)
+    pulumi.export("sizing", sizing_summary(plan))

@@ -94,7 +94,7 @@ def test_cost_estimate_is_exported_and_registered() -> None:
     cost = document["outputs"]["cost"]
     registered = next(r for r in document["resources"] if r["type"] == "ml-serving:index:CostEstimate")
     assert cost["monthlyUsdMax"] == registered["inputs"]["monthlyUsdMax"] > 0
-    assert cost["monthlyUsdMax"] == pytest.approx(sum(e["monthly_usd_max"] for e in cost["endpoints"].values()))
+    assert cost["monthlyUsdMax"] == pytest.approx(sum(i["monthly_usd_max"] for i in cost["lineItems"]), abs=0.01)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

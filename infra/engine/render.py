@@ -14,9 +14,14 @@ from infra.engine.mockrun import UNKNOWN
 
 def render(document: dict[str, Any], console: Console) -> None:
     console.print(_tree(document))
+    _print_sizing(document, console)
     _print_violations(document, console)
     _print_cost(document, console)
-    outputs = {k: ("(known after apply)" if v == UNKNOWN else v) for k, v in document["outputs"].items() if k != "cost"}
+    outputs = {
+        k: ("(known after apply)" if v == UNKNOWN else v)
+        for k, v in document["outputs"].items()
+        if k not in ("cost", "sizing")
+    }
     for name, value in outputs.items():
         console.print(f"[bold]output[/bold] {name}: {value}", highlight=False)
 
@@ -56,6 +61,27 @@ def _key_properties(inputs: dict[str, Any], limit: int = 4) -> str:
     return " ".join(shown[:limit])
 
 
+def _print_sizing(document: dict[str, Any], console: Console) -> None:
+    """Per model version and node pool: instance type x replicas, capacity, why, rollback thresholds."""
+    sizing = document["outputs"].get("sizing")
+    if not isinstance(sizing, dict):
+        return
+    tree = Tree("[bold]Sizing[/bold] (instance type x replicas min-max)")
+    for name, e in sizing["endpoints"].items():
+        node = tree.add(
+            f"endpoint [cyan]{name}[/cyan] ({e['serving']}, {e['capacity']}): rollback at p95 latency >"
+            f" {e['p95LatencyAlarmMs']:,.0f} ms or 5xx > {e['errorRateAlarmPercent']:g}% — {e['explanation']}"
+        )
+        for version, v in e["versions"].items():
+            low, high = v["replicas"] if e["serving"] == "managed" else e["replicas"]
+            share = "shadow" if v["shadow"] else f"{v['weight']}% of traffic"
+            node.add(f"{version} ({share}): {e['instanceType']} x {low}-{high}")
+    for name, pool in sizing["pools"].items():
+        low, high = pool["nodes"]
+        tree.add(f"node pool [cyan]{name}[/cyan] ({pool['capacity']}): {pool['instanceType']} x {low}-{high}")
+    console.print(tree, highlight=False)
+
+
 def _print_violations(document: dict[str, Any], console: Console) -> None:
     violations = [Violation(**v) for v in document["violations"]]
     console.print(
@@ -74,18 +100,29 @@ def _print_violations(document: dict[str, Any], console: Console) -> None:
 
 def _print_cost(document: dict[str, Any], console: Console) -> None:
     cost = document["outputs"].get("cost")
-    if not isinstance(cost, dict) or not cost.get("endpoints"):
-        console.print("\n[bold]Cost[/bold]: no estimate (this stack serves no endpoints)")
+    if not isinstance(cost, dict) or not cost.get("lineItems"):
+        console.print("\n[bold]Cost[/bold]: no estimate")
         return
-    table = Table(title="Estimated cost (USD, on-demand list prices)", title_justify="left")
-    for column in ("endpoint", "$/h min", "$/h max", "$/month min", "$/month max"):
-        table.add_column(column, justify="left" if column == "endpoint" else "right")
-    for name, figures in cost["endpoints"].items():
+    table = Table(
+        title=f"Estimated cost (USD, list prices in {cost['pricingRegion']}; capacity per line)", title_justify="left"
+    )
+    for column in ("item", "capacity", "count min", "count max", "unit price", "$/month min", "$/month max"):
+        table.add_column(column, justify="left" if column in ("item", "capacity") else "right")
+    for item in cost["lineItems"]:
         table.add_row(
-            name,
-            *(f"{figures[k]:,.2f}" for k in ("hourly_usd_min", "hourly_usd_max", "monthly_usd_min", "monthly_usd_max")),
+            item["what"],
+            "[magenta]spot[/magenta]" if item["capacity"] == "spot" else item["capacity"],
+            f"{item['quantity_min']:g}",
+            f"{item['quantity_max']:g}",
+            f"{item['unit_usd']:,.4g}/{item['unit']}",
+            f"{item['monthly_usd_min']:,.2f}",
+            f"{item['monthly_usd_max']:,.2f}",
         )
-    table.add_row("[bold]stack[/bold]", "", "", f"{cost['monthlyUsdMin']:,.2f}", f"{cost['monthlyUsdMax']:,.2f}")
+    table.add_row(
+        "[bold]stack[/bold]", "", "", "", "", f"{cost['monthlyUsdMin']:,.2f}", f"{cost['monthlyUsdMax']:,.2f}"
+    )
     console.print(table)
+    if cost.get("note"):
+        console.print(f"note: {cost['note']}", highlight=False)
     if cost.get("budgetMonthlyUsd"):
         console.print(f"budget: ${cost['budgetMonthlyUsd']:,.2f}/month", highlight=False)

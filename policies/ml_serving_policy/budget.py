@@ -9,7 +9,8 @@ COST_ESTIMATE = "ml-serving:index:CostEstimate"
 
 @stack_rule(
     "stack-cost-within-budget",
-    "The stack's estimated monthly cost at maximum replicas stays within budget_monthly_usd.",
+    "The stack's estimated monthly cost at maximum replicas, every billable resource with a list price counted"
+    " (instances, control plane, system pool, private endpoints, keys, alarms), stays within budget_monthly_usd.",
     severity=Severity.MEDIUM,
     remediation_steps="Lower max_replicas, pick a smaller profile or a quantized precision (`python -m infra"
     " size` shows the alternatives), or raise budget_monthly_usd in the stack file on purpose.",
@@ -24,6 +25,6 @@ def cost_within_budget(resources, config):
             yield "the cost estimate and budget must be known at preview"
         elif estimate > budget:
             yield (
-                f"estimated ${estimate:,.2f}/month at maximum replicas exceeds the budget of"
-                f" ${budget:,.2f}/month (budget_monthly_usd)"
+                f"estimated ${estimate:,.2f}/month at maximum replicas (every billable resource, see the"
+                f" estimate's line items) exceeds the budget of ${budget:,.2f}/month (budget_monthly_usd)"
             )

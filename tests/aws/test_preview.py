@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from infra.clouds.aws.network import CLUSTER_SERVICES, INTERFACE_SERVICES
 from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import ROOT, read_config
 from infra.plan import Plan, build_plan
@@ -70,8 +69,8 @@ def test_private_network_in_the_plans_zones_with_endpoints_for_every_service(sta
     assert not of_type(stack, "aws:ec2/internetGateway:InternetGateway")
     assert not of_type(stack, "aws:ec2/natGateway:NatGateway")
     endpoints = {e["inputs"]["serviceName"]: e["inputs"] for e in of_type(stack, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    services = INTERFACE_SERVICES + (CLUSTER_SERVICES if plan.cluster else ())
-    for service in services:
+    assert ("ec2" in plan.network.private_endpoints) == (plan.cluster is not None)
+    for service in plan.network.private_endpoints:
         interface = endpoints.pop(f"com.amazonaws.{plan.region}.{service}")
         assert interface["vpcEndpointType"] == "Interface" and interface["privateDnsEnabled"] is True
         assert len(interface["subnetIds"]) == len(subnets)

@@ -44,7 +44,6 @@ def translate(plan: Plan) -> dict[str, Any]:
             stack=plan.stack,
             region=plan.region,
             network=plan.network,
-            for_cluster=plan.cluster is not None,
             vpc_name=names("ec2_name_tag"),
             subnet_names={z: names("ec2_name_tag", "private", z) for z in zones},
             route_table_names={z: names("ec2_name_tag", z) for z in zones},

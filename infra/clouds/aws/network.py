@@ -14,23 +14,17 @@ import pulumi_aws as aws
 from infra.clouds.options import child
 from infra.plan import NetworkPlan
 
-# Interface endpoints for everything a private SageMaker endpoint and its clients call.
-INTERFACE_SERVICES = ("sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts")
-# EKS nodes without a NAT gateway: the VPC CNI calls the EC2 API to attach addresses, and the Pod
-# Identity agent exchanges pod tokens for role credentials at EKS Auth (eks-auth).
-CLUSTER_SERVICES = ("ec2", "eks-auth")
 HTTPS = 443
 
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    """The plan's network (create one, or use an existing VPC), the region its endpoints serve,
-    whether a cluster's nodes need the EC2 endpoint, and the Name tags from the naming layer."""
+    """The plan's network (create one, or use an existing VPC, with the private endpoints it gets),
+    the region its endpoints serve, and the Name tags from the naming layer."""
 
     stack: str
     region: str
     network: NetworkPlan
-    for_cluster: bool
     vpc_name: str
     subnet_names: dict[str, str]  # per zone
     route_table_names: dict[str, str]  # per zone
@@ -131,8 +125,8 @@ class Network(pulumi.ComponentResource):
             cidr_ipv4=cidr,
             opts=child(self),
         )
-        services = INTERFACE_SERVICES + (CLUSTER_SERVICES if args.for_cluster else ())
-        for service in services:
+        # The plan names the services (facts.yaml): the cost estimate counts the same endpoints.
+        for service in args.network.private_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,

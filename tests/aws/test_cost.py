@@ -1,0 +1,66 @@
+"""Every AWS price row counts exactly what the program registers: the estimate and the preview agree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.engine.stackfile import read_config
+from infra.estimate import estimate
+from infra.plan import build_plan
+from infra.prices import load_prices
+from infra.spec import load_spec
+from tests.conftest import SHIPPED, preview_of
+
+Resources = list[dict[str, Any]]
+
+
+def _of(resources: Resources, rtype: str) -> Resources:
+    return [r for r in resources if r["type"] == rtype]
+
+
+# How many of a price row's units the registered resources hold (a price is per zone, per metric...).
+COUNTED: dict[str, Callable[[Resources], int]] = {
+    "cluster": lambda rs: len(_of(rs, "aws:eks/cluster:Cluster")),
+    "private_endpoint": lambda rs: sum(
+        len(r["inputs"]["subnetIds"])
+        for r in _of(rs, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r["inputs"]["vpcEndpointType"] == "Interface"
+    ),
+    "key": lambda rs: len(_of(rs, "aws:kms/key:Key")),
+    "rollback_alarm_metric": lambda rs: sum(
+        sum("metric" in q for q in r["inputs"]["metricQueries"])
+        for r in _of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
+    ),
+    # Application Auto Scaling creates a high and a low alarm per target-tracking policy.
+    "scaling_alarm": lambda rs: 2 * len(_of(rs, "aws:appautoscaling/policy:Policy")),
+}
+
+
+def test_every_aws_price_row_has_a_count_from_the_preview() -> None:
+    assert set(COUNTED) == set(load_prices()["aws"].items)
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_each_price_row_counts_what_the_program_registers(stack: str) -> None:
+    resources = preview_of(stack)["resources"]
+    plan = build_plan(load_spec(read_config(stack)), stack)
+    figures = {i.what: i for i in estimate(plan).items}
+    for key, item in load_prices()["aws"].items.items():
+        counted = COUNTED[key](resources)
+        line = figures.get(item.what)
+        assert (line.quantity_max if line else 0) == counted, (stack, key)
+        if item.resource:
+            assert counted == 0 or _of(resources, item.resource), (stack, key)
+
+
+@pytest.mark.parametrize("stack", ["aws-staging"])
+def test_the_system_pool_line_counts_the_registered_node_group(stack: str) -> None:
+    (group,) = [r for r in _of(preview_of(stack)["resources"], "aws:eks/nodeGroup:NodeGroup") if "system" in r["name"]]
+    plan = build_plan(load_spec(read_config(stack)), stack)
+    (line,) = [i for i in estimate(plan).items if i.what.startswith("cluster system pool")]
+    scaling = group["inputs"]["scalingConfig"]
+    assert (line.quantity_min, line.quantity_max) == (scaling["minSize"], scaling["maxSize"])
+    assert group["inputs"]["instanceTypes"] == [plan.cluster.system_pool.instance_type]
