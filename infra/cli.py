@@ -1,4 +1,4 @@
-"""`python -m infra`: the project's command-line tool (preview, size, verify)."""
+"""`python -m infra`: the project's command-line tool (preview, size, verify, stacks, schema)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,22 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("preview", help="offline preview of a stack, with policy results")
     p.add_argument("stack", help="stack name, e.g. aws-dev (stacks/Pulumi.<stack>.yaml)")
-    p.add_argument("--json", action="store_true", help="one JSON document instead of the tree")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON document instead of the tree; values unknown until apply are null, and each resource"
+        " lists their property paths under `unknowns`",
+    )
     _add_size_parser(commands)
     v = commands.add_parser("verify", help="after `pulumi up`: each endpoint serves what the stack deployed")
     v.add_argument("stack", help="stack name, e.g. aws-prod")
     v.add_argument("--outputs", type=Path, help="the stack's outputs as JSON (default: `pulumi stack output --json`)")
+    st = commands.add_parser("stacks", help="the stack files, with the cloud, environment and region their keys name")
+    st.add_argument("--json", action="store_true", help="a JSON list of {stack, cloud, environment, region}")
+    sc = commands.add_parser("schema", help="the JSON Schema of a stack file's config, for editors")
+    sc.add_argument(
+        "--write", action="store_true", help="write schemas/stack-file.json and the README's stack-file reference"
+    )
     args = parser.parse_args(argv)
     # Piped output (CI logs, files) gets a wide console rather than rich's 80-column default.
     console = Console() if sys.stdout.isatty() else Console(width=160)
@@ -34,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             return _size(args, console)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "stacks":
+            return _stacks(args)
+        if args.command == "schema":
+            return _schema(args)
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -42,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _preview(args: argparse.Namespace, console: Console) -> int:
     from infra.engine.preview import exit_status, preview
-    from infra.engine.render import render
+    from infra.engine.render import json_document, render
 
     document = preview(args.stack)
     if args.json:
-        print(json.dumps(document, indent=2, default=str))
+        print(json.dumps(json_document(document), indent=2, default=str))
     elif document["error"]:
         print(document["error"], file=sys.stderr)
     else:
@@ -114,3 +129,35 @@ def _verify(args: argparse.Namespace) -> int:
     status, lines = verify(args.stack, args.outputs)
     print("\n".join(lines))
     return status
+
+
+def _stacks(args: argparse.Namespace) -> int:
+    """Each stack file's name, or with --json its cloud, environment and region as its keys say."""
+    from infra.engine.stackfile import read_config, stack_names
+    from infra.spec import config_to_input
+
+    names = stack_names()
+    if not args.json:
+        print("\n".join(names))
+        return 0
+    listed = []
+    for name in names:
+        keys = config_to_input(read_config(name))
+        listed.append({"stack": name, **{k: keys.get(k) for k in ("cloud", "environment", "region")}})
+    print(json.dumps(listed))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from infra.engine.stackfile import ROOT
+    from infra.spec.schema import SCHEMA_PATH, stack_file_schema, write_reference
+
+    text = json.dumps(stack_file_schema(), indent=2) + "\n"
+    if not args.write:
+        print(text, end="")
+        return 0
+    (ROOT / SCHEMA_PATH).write_text(text)
+    readme = ROOT / "README.md"
+    readme.write_text(write_reference(readme.read_text()))
+    print(f"wrote {SCHEMA_PATH} and the README's stack-file reference")
+    return 0

@@ -15,7 +15,9 @@ import pytest
 from infra.engine import preview as preview_module
 from infra.engine.analyzer import POLICIES, PolicyPackProcess
 from infra.engine.mockrun import UNKNOWN, run_config
-from infra.engine.stackfile import ROOT, STACKS_DIR_VARIABLE
+from infra.engine.stackfile import ROOT, STACKS_DIR_VARIABLE, read_config
+from infra.plan import build_plan
+from infra.spec import load_spec
 from tests.conftest import SHIPPED, preview_of
 
 RESOURCE_OPTIONS = {
@@ -115,13 +117,35 @@ def test_cli_json_preview_is_one_document_with_resources_diagnostics_and_cost() 
     assert {"resources", "violations", "outputs", "policies"} <= set(document)
     key = next(r for r in document["resources"] if r["type"] == "aws:kms/key:Key")
     assert key["protect"] and key["inputs"]["enableKeyRotation"] is True
+    # Unknown values are null, never the engine's sentinel, and each resource names where they are.
+    assert UNKNOWN not in json.dumps([r["inputs"] for r in document["resources"]] + [document["outputs"]])
+    alias = next(r for r in document["resources"] if r["type"] == "aws:kms/alias:Alias")
+    assert alias["inputs"]["targetKeyId"] is None and "targetKeyId" in alias["unknowns"]
+    assert key["unknowns"] == []
+    assert document["outputs"]["registry_url"] is None and "registry_url" in document["unknownOutputs"]
+    assert {line["what"] for line in document["outputs"]["cost"]["lineItems"]} >= {"KMS customer-managed key"}
 
 
 def test_cli_tree_shows_resources_policies_and_cost() -> None:
     proc = _cli("preview", "aws-prod")
     assert proc.returncode == 0, proc.stderr
-    for text in ("aws:kms/key:Key", "protected", "Policies:", "0 mandatory", "Estimated cost"):
+    for text in (
+        "aws:kms/key:Key",
+        "protected",
+        "Policies:",
+        "0 mandatory",
+        "Estimated cost",
+        "list prices in us-east-1",
+    ):
         assert text in proc.stdout
+    # Per model version: instance type x replicas, from the plan; the rollback latency in ms.
+    plan = build_plan(load_spec(read_config("aws-prod")), "aws-prod")
+    for endpoint in plan.endpoints:
+        assert f"rollback at p95 latency > {endpoint.latency_alarm_ms:,.0f} ms" in proc.stdout
+        assert endpoint.explanation.split(".")[0] in " ".join(proc.stdout.split())
+        for model in endpoint.models:
+            shown = f"{model.name} ({'shadow' if model.shadow else f'{model.weight}% of traffic'}):"
+            assert f"{shown} {endpoint.instance_type} x {endpoint.min_replicas}-{model.max_replicas}" in proc.stdout
 
 
 def test_cli_exits_2_with_one_line_for_an_unknown_stack() -> None:

@@ -12,6 +12,34 @@ from infra.engine.analyzer import Violation
 from infra.engine.mockrun import UNKNOWN
 
 
+def json_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The preview for `--json`: values unknown until apply are null (not the engine's sentinel, which
+    `jq` would take for a value); each resource lists their property paths under `unknowns`, and
+    `unknownOutputs` names the stack outputs that are."""
+    resources = []
+    for resource in document["resources"]:
+        paths: list[str] = []
+        resources.append({**resource, "inputs": _nulled(resource["inputs"], "", paths), "unknowns": paths})
+    outputs: list[str] = []
+    return {
+        **document,
+        "resources": resources,
+        "outputs": _nulled(document["outputs"], "", outputs),
+        "unknownOutputs": outputs,
+    }
+
+
+def _nulled(value: Any, path: str, unknown: list[str]) -> Any:
+    if value == UNKNOWN:
+        unknown.append(path)
+        return None
+    if isinstance(value, dict):
+        return {k: _nulled(v, f"{path}.{k}" if path else k, unknown) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nulled(v, f"{path}[{i}]", unknown) for i, v in enumerate(value)]
+    return value
+
+
 def render(document: dict[str, Any], console: Console) -> None:
     console.print(_tree(document))
     _print_sizing(document, console)

@@ -133,7 +133,9 @@ class Model(_Strict):
         description="A tag in this stack's registry. Give this or image.",
     )
     digest: str | None = Field(
-        default=None, pattern=r"^sha256:[a-f0-9]{64}$", description="Pin the image by digest (serving: kubernetes)."
+        default=None,
+        pattern=r"^sha256:[a-f0-9]{64}$",
+        description="Pin the image by digest, sha256:<64 hex> (serving: kubernetes; required in staging and prod).",
     )
     artifact: str = Field(
         min_length=1,
