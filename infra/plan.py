@@ -200,7 +200,6 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         raise SpecError(problems)
     facts = cloud_facts()[spec.cloud]
     zones = tuple(spec.network.zones or [z.format(region=spec.region) for z in facts["zones"][:2]])
-    cluster = _cluster(spec, endpoints)
     services = facts.get("private_endpoints", {})
     network = NetworkPlan(
         spec.network.create,
