@@ -37,7 +37,7 @@ def test_a_dev_stack_with_a_cluster_has_a_nonzero_minimum_with_control_plane_and
     plan = _plan(_kubernetes_dev(dev_config))
     figures = estimate(plan)
     chat = _item(figures, "endpoint chat")
-    assert chat.quantity_min == 0 and chat.monthly_usd_min == 0  # the GPU pool scales to zero in dev
+    assert chat.quantity_min == plan.endpoints[0].min_replicas
     control = _item(figures, "EKS control plane")
     system = _item(figures, "cluster system pool")
     prices = load_prices()["aws"]
