@@ -74,6 +74,8 @@ def quantities(plan: Plan) -> dict[str, int]:
         "private_endpoint_zone": len(plan.network.private_endpoints) * len(plan.network.zones),
         "live_managed_version": sum(1 for e in managed for m in e.models if not m.shadow),
         "managed_version": sum(len(e.models) for e in managed),
+        # In-cluster serving is reached through one gateway behind the cloud's load balancer.
+        "serving_gateway": 1 if plan.kubernetes else 0,
     }
 
 
@@ -121,6 +123,23 @@ def _instances(plan: Plan, prices: CloudPrices) -> list[LineItem]:
                 price.source,
             )
         )
+        volume = prices.node_volume
+        if volume is None:
+            raise KeyError(f"prices.yaml has no {plan.cloud} node_volume price")
+        for p in (pool, *plan.cluster.gpu_pools):
+            lines.append(
+                LineItem(
+                    f"node volumes, pool {p.name}: {p.disk_gib} GiB per node",
+                    p.disk_gib * p.min_nodes,
+                    p.disk_gib * p.max_nodes,
+                    volume.usd_per_gib_month,
+                    "GiB-month",
+                    round(volume.usd_per_gib_month * p.disk_gib * p.min_nodes, 2),
+                    round(volume.usd_per_gib_month * p.disk_gib * p.max_nodes, 2),
+                    "n/a",
+                    volume.source,
+                )
+            )
     return lines
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 PRICES = Path(__file__).parent / "prices.yaml"
 # The plan quantities a price can multiply (see `infra.estimate.quantities`).
-Per = Literal["stack", "cluster", "private_endpoint_zone", "live_managed_version", "managed_version"]
+Per = Literal["stack", "cluster", "private_endpoint_zone", "live_managed_version", "managed_version", "serving_gateway"]
 
 
 class _Row(BaseModel):
@@ -45,10 +45,16 @@ class InstancePrice(_Row):
     source: str
 
 
+class VolumePrice(_Row):
+    usd_per_gib_month: float = Field(gt=0)
+    source: str
+
+
 class CloudPrices(_Row):
     region: str  # where these list prices apply
     items: dict[str, Item]
     instances: dict[str, InstancePrice] = Field(default_factory=dict)
+    node_volume: VolumePrice | None = None  # a cluster node's root volume
 
 
 @cache

@@ -34,6 +34,11 @@ COUNTED: dict[str, Callable[[Resources], int]] = {
         sum("metric" in q for q in r["inputs"]["metricQueries"])
         for r in _of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
     ),
+    # The gateway's Service of type LoadBalancer becomes a Network Load Balancer.
+    "gateway_load_balancer": lambda rs: sum(
+        r["inputs"]["spec"]["provider"]["kubernetes"]["envoyService"]["type"] == "LoadBalancer"
+        for r in _of(rs, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")
+    ),
     # Application Auto Scaling creates a high and a low alarm per target-tracking policy.
     "scaling_alarm": lambda rs: 2 * len(_of(rs, "aws:appautoscaling/policy:Policy")),
 }
@@ -64,3 +69,20 @@ def test_the_system_pool_line_counts_the_registered_node_group(stack: str) -> No
     scaling = group["inputs"]["scalingConfig"]
     assert (line.quantity_min, line.quantity_max) == (scaling["minSize"], scaling["maxSize"])
     assert group["inputs"]["instanceTypes"] == [plan.cluster.system_pool.instance_type]
+
+
+@pytest.mark.parametrize("stack", ["aws-staging", "aws-prod"])
+def test_node_volume_lines_count_the_launch_templates_volumes(stack: str) -> None:
+    resources = preview_of(stack)["resources"]
+    plan = build_plan(load_spec(read_config(stack)), stack)
+    lines = {i.what: i for i in estimate(plan).items if i.what.startswith("node volumes")}
+    groups = {g["name"]: g for g in _of(resources, "aws:eks/nodeGroup:NodeGroup")}
+    templates = {t["name"]: t for t in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")}
+    assert plan.cluster and len(lines) == 1 + len(plan.cluster.gpu_pools) == len(groups)
+    for pool in (plan.cluster.system_pool, *plan.cluster.gpu_pools):
+        line = lines[f"node volumes, pool {pool.name}: {pool.disk_gib} GiB per node"]
+        scaling = groups[f"cluster-{pool.name}"]["inputs"]["scalingConfig"]
+        (device,) = templates[f"cluster-{pool.name}"]["inputs"]["blockDeviceMappings"]
+        size = device["ebs"]["volumeSize"]
+        assert (line.quantity_min, line.quantity_max) == (size * scaling["minSize"], size * scaling["maxSize"])
+        assert device["ebs"]["volumeType"] == "gp3"
