@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from infra.catalog import load_catalog
 from infra.plan import Plan
 from infra.prices import CloudPrices, Item, load_prices
 from infra.sizing.solver import HOURS_PER_MONTH
@@ -37,6 +38,7 @@ class Estimate:
     pricing_region: str
     region: str
     items: tuple[LineItem, ...]
+    gap: str | None = None  # what the estimate cannot count yet
 
     @property
     def monthly_min(self) -> float:
@@ -48,10 +50,11 @@ class Estimate:
 
     @property
     def note(self) -> str | None:
-        """Said when the stack runs outside the region the prices are for."""
-        if self.region == self.pricing_region:
-            return None
-        return f"list prices are for {self.pricing_region}; {self.region} may differ"
+        """Said when the stack runs outside the region the prices are for, or the estimate has a gap."""
+        notes = [self.gap] if self.gap else []
+        if self.region != self.pricing_region:
+            notes.append(f"list prices are for {self.pricing_region}; {self.region} may differ")
+        return "; ".join(notes) or None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,13 +83,20 @@ def quantities(plan: Plan) -> dict[str, int]:
 
 
 def estimate(plan: Plan) -> Estimate:
-    """Price every billable resource of the plan; raise KeyError when a price the plan needs is missing."""
-    prices = load_prices()[plan.cloud]
-    items = [*_instances(plan, prices), *_items(plan, prices)]
+    """Price every billable resource of the plan; raise KeyError when a price the plan needs is missing.
+
+    A cloud without a section in prices.yaml yet is priced for its instances only, and says so.
+    """
+    prices = load_prices().get(plan.cloud)
+    if prices is None:
+        region = load_catalog().price_regions[plan.cloud]
+        gap = f"prices.yaml has no {plan.cloud} section yet: only the endpoint instances are counted"
+        return Estimate(region, plan.region, tuple(_endpoints(plan)), gap)
+    items = [*_endpoints(plan), *_cluster(plan, prices), *_items(plan, prices)]
     return Estimate(prices.region, plan.region, tuple(i for i in items if i.quantity_max > 0))
 
 
-def _instances(plan: Plan, prices: CloudPrices) -> list[LineItem]:
+def _endpoints(plan: Plan) -> list[LineItem]:
     lines = []
     for e in plan.endpoints:
         # Managed endpoints run a fleet per model version; the plan's cost already counts each.
@@ -105,6 +115,11 @@ def _instances(plan: Plan, prices: CloudPrices) -> list[LineItem]:
                 "infra/catalog/catalog.yaml (the row's source)",
             )
         )
+    return lines
+
+
+def _cluster(plan: Plan, prices: CloudPrices) -> list[LineItem]:
+    lines = []
     if plan.cluster:
         pool = plan.cluster.system_pool
         price = prices.instances.get(pool.instance_type)

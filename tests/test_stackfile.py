@@ -102,4 +102,4 @@ def test_a_users_own_stack_keeps_the_suite_green(stacks: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "PASSED tests/test_spec.py::test_stack_files_are_valid[acme-staging]" in proc.stdout
-    assert "4 passed" in proc.stdout
+    assert f"{len(stack_names())} passed" in proc.stdout
