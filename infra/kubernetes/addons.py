@@ -105,6 +105,11 @@ def addons_for(cloud: str) -> tuple[AddOn, ...]:
     return tuple(a for a in load_addons() if a.installed_on(cloud))
 
 
+def mirrored_paths(cloud: str) -> tuple[str, ...]:
+    """The path of every image `cloud`'s add-ons run, as it sits below the mirror prefix."""
+    return tuple(sorted({image.path for addon in addons_for(cloud) for image in addon.images}))
+
+
 def mirror_list(cloud: str, mirror: str) -> list[tuple[str, str]]:
     """(source, destination) per image to copy before `pulumi up`; a `chart` tag is written as such."""
     return [(f"{i.source}:{i.tag}", f"{i.mirrored(mirror)}:{i.tag}") for a in addons_for(cloud) for i in a.images]

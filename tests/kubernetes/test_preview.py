@@ -115,9 +115,9 @@ def test_the_inference_service_carries_the_plan_stable_and_named_canary() -> Non
 
 def test_images_and_artifacts_come_from_the_stacks_registry_and_bucket() -> None:
     isvc = in_namespace("aws-prod", ISVC, "serve-assist")[0]
-    urns = {r["type"]: r["urn"] for r in preview_of("aws-prod")["resources"]}
-    assert urns["aws:ecr/repository:Repository"] in isvc["propertyDependencies"]["spec"]
-    assert urns["aws:s3/bucket:Bucket"] in isvc["propertyDependencies"]["spec"]
+    urns = {r["name"]: r["urn"] for r in preview_of("aws-prod")["resources"]}
+    bucket = next(r["urn"] for r in of_type("aws-prod", "aws:s3/bucket:Bucket"))
+    assert {urns["registry-repository"], bucket} <= set(isvc["propertyDependencies"]["spec"])
 
 
 def test_the_autoscaler_scales_the_stable_predictor_on_vllm_queue_depth() -> None:
@@ -226,3 +226,17 @@ def test_the_kubernetes_provider_authenticates_with_aws_eks_get_token_never_a_lo
 def test_the_vpc_cni_enforces_network_policies() -> None:
     addon = next(r for r in preview_of("aws-prod")["resources"] if r["inputs"].get("addonName") == "vpc-cni")
     assert json.loads(addon["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+@pytest.mark.parametrize("stack", K8S_STACKS)
+def test_ecr_holds_a_repository_for_every_mirrored_add_on_image(stack) -> None:
+    repositories = {
+        r["inputs"]["name"]: r
+        for r in of_type(stack, "aws:ecr/repository:Repository")
+        if "ml-serving:aws:Mirror" in r["parent"]
+    }
+    paths = {image.path for addon in addons_for("aws") for image in addon.images}
+    assert set(repositories) == {f"ml-serving/{stack}/mirror/{path}" for path in paths}
+    for repository in repositories.values():
+        assert repository["inputs"]["imageTagMutability"] == "IMMUTABLE"
+        assert repository["protect"] is (stack == "aws-prod")  # nodes pull from it whenever they scale

@@ -19,10 +19,12 @@ from infra.clouds.aws.cluster_access import KubernetesAccess, KubernetesAccessAr
 from infra.clouds.aws.endpoint import ManagedEndpoint
 from infra.clouds.aws.endpoint_args import ManagedEndpointArgs
 from infra.clouds.aws.keys import Keys, KeysArgs
+from infra.clouds.aws.mirror import Mirror, MirrorArgs
 from infra.clouds.aws.network import Network, NetworkArgs
 from infra.clouds.aws.registry import Registry, RegistryArgs
 from infra.clouds.aws.storage import ModelStore, ModelStoreArgs
 from infra.kubernetes import Stores
+from infra.kubernetes.addons import mirrored_paths
 from infra.kubernetes.access import ClusterAccess
 from infra.plan import Plan
 
@@ -127,6 +129,8 @@ def translate(plan: Plan) -> dict[str, Any]:
             opts,
         )
         mirror = names("ecr_repository", "mirror")
+        if plan.kubernetes:
+            Mirror("mirror", MirrorArgs(mirror, mirrored_paths(plan.cloud), plan.protect, keys.key_arn), opts)
         stores = Stores(
             registry.repository_url,
             registry.repository_url.apply(lambda url: f"{url.split('/', 1)[0]}/{mirror}"),
