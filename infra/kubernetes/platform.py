@@ -15,6 +15,8 @@ GATEWAY_CLASS = "envoy"
 GATEWAY = ("kserve", "kserve-ingress-gateway")  # KServe's `kserveGateway` (addons.yaml) names it
 ENVOY_IMAGE = "docker.io/envoyproxy/envoy"
 HELM_TIMEOUT_SECONDS = 900  # KServe's webhooks wait for cert-manager to issue their certificates
+# The gateway's proxies run on the system pool beside the add-ons (see addons.yaml).
+SYSTEM_POOL_TOLERATIONS = [{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ServingPlatform(pulumi.ComponentResource):
                     "kubernetes": {
                         "envoyDeployment": {
                             "replicas": 2,
+                            "pod": {"tolerations": SYSTEM_POOL_TOLERATIONS},
                             "container": {"imageRepository": pulumi.Output.concat(args.mirror, "/", _envoy_path())},
                         },
                         "envoyService": {"type": "LoadBalancer", "annotations": args.load_balancer_annotations},

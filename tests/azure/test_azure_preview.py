@@ -174,7 +174,9 @@ def test_aks_is_private_entra_only_with_kms_and_gpu_pools_from_sizing() -> None:
     assert len(pools) == len(plan.cluster.gpu_pools)
     for pool, sized in zip(pools, plan.cluster.gpu_pools, strict=True):
         assert pool["inputs"]["vmSize"] == sized.instance_type
-        assert pool["inputs"]["nodeTaints"] == ["sku=gpu:NoSchedule"]
+        assert pool["inputs"]["nodeTaints"] == ["nvidia.com/gpu=true:NoSchedule"]
+        assert pool["inputs"]["osDiskSizeGB"] == sized.disk_gib
+        assert pool["inputs"]["nodeLabels"]["ml-serving/accelerator"] == "nvidia"
         assert (pool["inputs"]["minCount"], pool["inputs"]["maxCount"]) == (sized.min_nodes, sized.max_nodes)
         assert pool["inputs"]["scaleSetPriority"] == ("Spot" if sized.capacity == "spot" else "Regular")
         assert ("scaleSetEvictionPolicy" in pool["inputs"]) == (sized.capacity == "spot")

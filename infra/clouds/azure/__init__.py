@@ -7,7 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
+from infra import kubernetes
 from infra.clouds.azure.cluster import Cluster
+from infra.clouds.azure.cluster_access import KubernetesAccess
 from infra.clouds.azure.endpoint import ManagedEndpoint, Shared
 from infra.clouds.azure.keys import Keys
 from infra.clouds.azure.monitoring import Observability
@@ -16,6 +18,7 @@ from infra.clouds.azure.registry import Registry
 from infra.clouds.azure.site import ResourceGroup, Site, directory_ids
 from infra.clouds.azure.storage import ModelStore
 from infra.clouds.azure.workspace import Workspace
+from infra.kubernetes import Stores
 from infra.plan import Plan
 
 
@@ -55,4 +58,13 @@ def translate(plan: Plan) -> dict[str, Any]:
             "kubelet_identity": cluster.kubelet_identity,
             "api_server_fqdn": cluster.api_server_fqdn,
         }
+        if plan.kubernetes:
+            access = KubernetesAccess("kubernetes-access", site, cluster, store, opts)
+            stores = Stores(
+                registry.registry.login_server.apply(lambda server: f"{server}/{plan.registry_name}"),
+                # ACR takes any repository path: the mirror needs no repositories of its own.
+                registry.registry.login_server.apply(lambda server: f"{server}/mirror"),
+                lambda key: pulumi.Output.concat(store.blob_endpoint, store.container.name, "/", key),
+            )
+            outputs |= kubernetes.serve(plan, access.access, stores, opts)
     return outputs

@@ -21,12 +21,12 @@ from infra.clouds.options import child
 from infra.plan import NodePoolPlan
 
 cs = azure.containerservice
-GPU_TAINT = "sku=gpu:NoSchedule"
+# The device's own taint, as on EKS: the NVIDIA device plugin and the model servers tolerate it.
+GPU_TAINT = "nvidia.com/gpu=true:NoSchedule"
 # Overlay pod and service ranges: outside every VNet range the spec admits (10.x private /16-/22).
 POD_CIDR = "192.168.0.0/16"
 SERVICE_CIDR = "172.16.0.0/16"
 DNS_SERVICE_IP = "172.16.0.10"
-DISK_GIB = {"gpu": 200, "cpu": 128}
 PRIORITY = {"on-demand": "Regular", "spot": "Spot"}
 
 
@@ -136,7 +136,7 @@ class Cluster(pulumi.ComponentResource):
                     vm_size=plan.cluster.system_pool.instance_type,
                     os_type="Linux",
                     os_sku="AzureLinux",
-                    os_disk_size_gb=DISK_GIB["cpu"],
+                    os_disk_size_gb=system.disk_gib,
                     vnet_subnet_id=network.node_subnet_id,
                     enable_auto_scaling=True,
                     count=system.min_nodes,
@@ -180,14 +180,20 @@ class Cluster(pulumi.ComponentResource):
             vm_size=pool.instance_type,
             os_type="Linux",
             os_sku="Ubuntu",
-            os_disk_size_gb=DISK_GIB["gpu" if pool.accelerator else "cpu"],
+            # Sized by the plan: OS and images, plus the weights of every model copy.
+            os_disk_size_gb=pool.disk_gib,
             vnet_subnet_id=network.node_subnet_id,
             enable_auto_scaling=True,
             count=pool.min_nodes,
             min_count=pool.min_nodes,
             max_count=pool.max_nodes,
             node_taints=[GPU_TAINT] if pool.accelerator else None,
-            node_labels={"ml-serving/endpoint": pool.endpoint or "", "ml-serving/gpu": pool.gpu or "cpu"},
+            node_labels={
+                "ml-serving/endpoint": pool.endpoint or "",
+                "ml-serving/gpu": pool.gpu or "cpu",
+                # The device plugin's node selector (infra/kubernetes/addons.yaml).
+                **({"ml-serving/accelerator": pool.accelerator} if pool.accelerator else {}),
+            },
             scale_set_priority=PRIORITY[pool.capacity],
             # A spot pool gives evicted nodes back (Delete) and pays up to the on-demand price (-1).
             scale_set_eviction_policy="Delete" if spot else None,

@@ -6,7 +6,7 @@ from ml_serving_policy.rules import UNKNOWN, Severity, expect, get, resource_rul
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
-GPU_TAINT = "sku=gpu:NoSchedule"
+GPU_TAINT = "nvidia.com/gpu=true:NoSchedule"  # as on EKS: the device plugin and model servers tolerate it
 NETWORK_POLICIES = ("azure", "calico", "cilium")
 
 
