@@ -24,8 +24,8 @@ from infra.clouds.aws.network import Network, NetworkArgs
 from infra.clouds.aws.registry import Registry, RegistryArgs
 from infra.clouds.aws.storage import ModelStore, ModelStoreArgs
 from infra.kubernetes import Stores
-from infra.kubernetes.addons import mirrored_paths
 from infra.kubernetes.access import ClusterAccess
+from infra.kubernetes.addons import mirrored_paths
 from infra.plan import Plan
 
 
