@@ -4,14 +4,17 @@ policy pack running with every rule mandatory."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.engine.analyzer import PolicyPackProcess
 from infra.engine.preview import preview
-from infra.engine.stackfile import read_config, stack_names
+from infra.engine.stackfile import ROOT, read_config, stack_names
 
 
 @cache
@@ -53,3 +56,19 @@ def endpoints(config: dict[str, str]) -> list[dict[str, Any]]:
 # stacks folder (a user's own among them) is validated and planned by `test_stack_files_are_valid`.
 SHIPPED = {"aws-dev": ("aws", "dev"), "aws-staging": ("aws", "staging"), "aws-prod": ("aws", "prod")}
 STACKS = stack_names()
+
+
+def run_program(tmp_path: Path, stack: str, config: dict[str, str]) -> dict[str, Any]:
+    """The real program under the mocks for `stack` with `config` (no stack file), in a process of
+    its own: the Pulumi runtime is global. Returns mockrun's document (resources, outputs, error)."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    script = (
+        "import json, sys\n"
+        "from infra.engine.mockrun import run_config\n"
+        "print(json.dumps(run_config(sys.argv[1], json.load(open(sys.argv[2]))), default=str))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, stack, str(tmp_path / "config.json")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])

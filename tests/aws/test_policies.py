@@ -185,12 +185,19 @@ CASES: list[tuple[str, str, str | None, dict[str, Any], str, Any]] = [
     ("aws-eks-access-entries", CLUSTER, None, {}, "accessConfig.authenticationMode", "CONFIG_MAP"),
     ("aws-eks-node-group-launch-template", NODE_GROUP, None, {}, "launchTemplate", DELETE),
     ("aws-eks-node-group-launch-template", NODE_GROUP, None, {}, "diskSize", 100),
-    ("aws-eks-gpu-node-group-tainted", NODE_GROUP, "cluster-gpu-embed", {}, "taints", DELETE),
-    ("aws-eks-gpu-node-group-tainted", NODE_GROUP, "cluster-gpu-embed", {}, "taints[0].effect", "PREFER_NO_SCHEDULE"),
+    ("aws-eks-gpu-node-group-tainted", NODE_GROUP, "aws-staging-gpu-embed", {}, "taints", DELETE),
     (
         "aws-eks-gpu-node-group-tainted",
         NODE_GROUP,
-        "cluster-gpu-embed",
+        "aws-staging-gpu-embed",
+        {},
+        "taints[0].effect",
+        "PREFER_NO_SCHEDULE",
+    ),
+    (
+        "aws-eks-gpu-node-group-tainted",
+        NODE_GROUP,
+        "aws-staging-gpu-embed",
         {
             "amiType": "AL2023_x86_64_NEURON",
             "taints": [{"key": "aws.amazon.com/neuron", "value": "true", "effect": "NO_SCHEDULE"}],
@@ -341,7 +348,11 @@ def test_node_groups_launch_from_an_imdsv2_template_of_the_stack(pack) -> None:
 
 
 def test_node_role_holds_only_the_worker_policies(pack) -> None:
-    roles = [r for r in of_types("aws-staging", ROLE, ATTACHMENT) if r["name"].startswith("cluster-node")]
+    roles = [
+        r
+        for r in of_types("aws-staging", ROLE, ATTACHMENT)
+        if r["name"].startswith("cluster-node-") or r["name"] == "aws-staging-cluster-nodes"
+    ]
     assert fired(pack, "aws-iam-eks-node-role-managed-policies", roles) == set()
     extra = copy.deepcopy(next(r for r in roles if r["type"] == ATTACHMENT))
     extra["urn"] += "-extra"

@@ -4,18 +4,16 @@ stack, checked against the stack's plan (network, model store, endpoints, cluste
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from functools import cache
 from typing import Any
 
 import pytest
 
 from infra.engine.mockrun import UNKNOWN
-from infra.engine.stackfile import ROOT, read_config
+from infra.engine.stackfile import read_config
 from infra.plan import Plan, build_plan
 from infra.spec import load_spec
-from tests.conftest import preview_of
+from tests.conftest import preview_of, run_program
 
 AWS_STACKS = ["aws-dev", "aws-staging", "aws-prod"]
 
@@ -182,9 +180,8 @@ def test_execution_roles_read_their_artifact_and_nothing_with_a_wildcard_action(
 def test_endpoint_configuration_splits_traffic_as_planned_and_has_no_fixed_name(stack: str) -> None:
     plan = plan_of(stack)
     for endpoint in managed(stack):
-        config = one(
-            stack, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", f"endpoint-{endpoint.name}-config"
-        )
+        config_name = plan.names("sagemaker_endpoint_config", endpoint.name)
+        config = one(stack, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", config_name)
         inputs = config["inputs"]
         assert "name" not in inputs and "namePrefix" not in inputs  # terraform-provider-aws PR #48993
         assert inputs["kmsKeyArn"] == UNKNOWN
@@ -213,7 +210,8 @@ def test_endpoint_rolls_out_blue_green_gated_by_its_own_alarms(stack: str) -> No
         resource = one(stack, "aws:sagemaker/endpoint:Endpoint", f"endpoint-{endpoint.name}-endpoint")
         inputs = resource["inputs"]
         assert inputs["name"] == f"{stack}-{endpoint.name}"
-        assert resource["propertyDependencies"]["endpointConfigName"][0].endswith(f"endpoint-{endpoint.name}-config")
+        config_name = plan_of(stack).names("sagemaker_endpoint_config", endpoint.name)
+        assert resource["propertyDependencies"]["endpointConfigName"][0].endswith(f"::{config_name}")
         policy = inputs["deploymentConfig"]["blueGreenUpdatePolicy"]
         routing = policy["trafficRoutingConfiguration"]
         assert routing["type"] == routing_type[endpoint.rollout.strategy]
@@ -300,7 +298,7 @@ def test_gpu_node_groups_follow_the_plans_pools() -> None:
     plan = plan_of("aws-staging")
     assert plan.cluster is not None
     for pool in (plan.cluster.system_pool, *plan.cluster.gpu_pools):
-        group = one("aws-staging", "aws:eks/nodeGroup:NodeGroup", f"cluster-{pool.name}")
+        group = one("aws-staging", "aws:eks/nodeGroup:NodeGroup", plan.names("eks_node_group", pool.name))
         inputs = group["inputs"]
         assert inputs["instanceTypes"] == [pool.instance_type]
         assert inputs["capacityType"] == {"on-demand": "ON_DEMAND", "spot": "SPOT"}[pool.capacity]
@@ -308,7 +306,9 @@ def test_gpu_node_groups_follow_the_plans_pools() -> None:
             pool.min_nodes,
             pool.max_nodes,
         )
-        template = one("aws-staging", "aws:ec2/launchTemplate:LaunchTemplate", f"cluster-{pool.name}")
+        template = one(
+            "aws-staging", "aws:ec2/launchTemplate:LaunchTemplate", plan.names("ec2_launch_template", pool.name)
+        )
         assert group["propertyDependencies"]["launchTemplate"] == [template["urn"]]
         assert template["inputs"]["metadataOptions"]["httpTokens"] == "required"
         assert template["inputs"]["metadataOptions"]["httpPutResponseHopLimit"] == 2
@@ -332,7 +332,7 @@ def test_node_role_holds_only_the_three_worker_policies() -> None:
     attachments = of_type("aws-staging", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     node = {a["inputs"]["policyArn"].rsplit("/", 1)[1] for a in attachments if a["name"].startswith("cluster-node-")}
     assert node == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"}
-    (node_role,) = [r for r in of_type("aws-staging", "aws:iam/role:Role") if r["name"] == "cluster-node-role"]
+    (node_role,) = [r for r in of_type("aws-staging", "aws:iam/role:Role") if r["name"] == "aws-staging-cluster-nodes"]
     assert not [
         p for p in of_type("aws-staging", "aws:iam/rolePolicy:RolePolicy") if node_role["urn"] in p["dependencies"]
     ]
@@ -353,18 +353,9 @@ def test_outputs_name_endpoints_configs_registry_bucket_groups_and_cluster(stack
 
 def run_with(tmp_path, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
     """The real program under the mocks with aws-staging's config and these endpoints (no stack file)."""
-    config = {**read_config("aws-staging"), "ml-serving:endpoints": json.dumps(endpoints)}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    script = (
-        "import json, sys\n"
-        "from infra.engine.mockrun import run_config\n"
-        "print(json.dumps(run_config('aws-variant', json.load(open(sys.argv[1]))), default=str))\n"
+    return run_program(
+        tmp_path, "aws-variant", {**read_config("aws-staging"), "ml-serving:endpoints": json.dumps(endpoints)}
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "config.json")], cwd=ROOT, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def staging_endpoints() -> list[dict[str, Any]]:
@@ -389,10 +380,18 @@ def test_an_image_outside_ecr_is_a_user_error_and_an_ecr_image_is_what_the_role_
     image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124"
     endpoints[0]["models"][1]["image"] = image
     result = run_with(tmp_path, endpoints)
-    (policy,) = [r for r in result["resources"] if r["name"] == "endpoint-chat-llama3-8b-v2-access"]
+    (policy,) = [
+        r
+        for r in result["resources"]
+        if r["name"] == "aws-variant-chat-llama3-8b-v2" and r["type"] == "aws:iam/rolePolicy:RolePolicy"
+    ]
     (pull,) = [s for s in json.loads(policy["inputs"]["policy"])["Statement"] if s["Sid"] == "PullImage"]
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:763104351884:repository/djl-inference"
-    (model,) = [r for r in result["resources"] if r["name"] == "endpoint-chat-llama3-8b-v2"]
+    (model,) = [
+        r
+        for r in result["resources"]
+        if r["name"] == "aws-variant-chat-llama3-8b-v2" and r["type"] == "aws:sagemaker/model:Model"
+    ]
     assert model["inputs"]["primaryContainer"]["image"] == image
 
 
@@ -409,10 +408,13 @@ def test_cpu_and_inferentia_pools_get_their_own_ami_and_taint(tmp_path) -> None:
     result = run_with(tmp_path, endpoints)
     assert result["error"] is None
     groups = {r["name"]: r["inputs"] for r in result["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
-    assert groups["cluster-gpu-tiny"]["amiType"] == "AL2023_x86_64_STANDARD"
-    assert "taints" not in groups["cluster-gpu-tiny"] and "ml-serving/gpu" not in groups["cluster-gpu-tiny"]["labels"]
-    assert groups["cluster-gpu-inf"]["amiType"] == "AL2023_x86_64_NEURON"
-    assert groups["cluster-gpu-inf"]["taints"] == [
+    assert groups["aws-variant-gpu-tiny"]["amiType"] == "AL2023_x86_64_STANDARD"
+    assert (
+        "taints" not in groups["aws-variant-gpu-tiny"]
+        and "ml-serving/gpu" not in groups["aws-variant-gpu-tiny"]["labels"]
+    )
+    assert groups["aws-variant-gpu-inf"]["amiType"] == "AL2023_x86_64_NEURON"
+    assert groups["aws-variant-gpu-inf"]["taints"] == [
         {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NO_SCHEDULE"}
     ]
-    assert groups["cluster-gpu-inf"]["labels"]["ml-serving/gpu"] == "inferentia2"
+    assert groups["aws-variant-gpu-inf"]["labels"]["ml-serving/gpu"] == "inferentia2"

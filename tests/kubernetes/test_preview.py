@@ -14,6 +14,7 @@ from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import read_config
 from infra.kubernetes.addons import addons_for
 from infra.kubernetes_plan import KubernetesServing
+from infra.naming import Names
 from infra.plan import Plan, build_plan
 from infra.spec import load_spec
 from tests.conftest import preview_of
@@ -170,7 +171,12 @@ def test_each_endpoint_runs_as_its_own_pod_identity_that_reads_only_its_artifact
         assert association["serviceAccount"] == serving.service_account
         account = in_namespace(stack, ACCOUNT, serving.namespace)[0]["inputs"]
         assert account["metadata"]["name"] == serving.service_account
-        role = next(r for r in resources if r["name"] == f"k8s-{serving.endpoint}-pod-role")
+        names = Names("aws", stack)
+        role = next(
+            r
+            for r in resources
+            if r["name"] == names("iam_role", serving.endpoint, "pods") and r["type"] == "aws:iam/role:Role"
+        )
         trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
         assert trust == [
             {
@@ -180,7 +186,12 @@ def test_each_endpoint_runs_as_its_own_pod_identity_that_reads_only_its_artifact
             }
         ]
         policy = json.loads(
-            next(r for r in resources if r["name"] == f"k8s-{serving.endpoint}-pod-policy")["inputs"]["policy"]
+            next(
+                r
+                for r in resources
+                if r["name"] == names("iam_role_policy", serving.endpoint, "pods")
+                and r["type"] == "aws:iam/rolePolicy:RolePolicy"
+            )["inputs"]["policy"]
         )
         actions = sorted(
             a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])

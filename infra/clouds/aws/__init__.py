@@ -36,7 +36,13 @@ def translate(plan: Plan) -> dict[str, Any]:
     keys = Keys("keys", KeysArgs(plan.stack, plan.region, plan.protect, names("kms_alias")), opts)
     registry = Registry(
         "registry",
-        RegistryArgs(names("ecr_repository", plan.registry_name), plan.keep_images, plan.protect, keys.key_arn),
+        RegistryArgs(
+            names("ecr_repository", plan.registry_name),
+            plan.keep_images,
+            plan.served_image_tags,
+            plan.protect,
+            keys.key_arn,
+        ),
         opts,
     )
     zones = plan.network.zones
@@ -49,6 +55,7 @@ def translate(plan: Plan) -> dict[str, Any]:
             vpc_name=names("ec2_name_tag"),
             subnet_names={z: names("ec2_name_tag", "private", z) for z in zones},
             route_table_names={z: names("ec2_name_tag", z) for z in zones},
+            security_group_names={g: names("ec2_security_group", g) for g in ("endpoints", "workloads")},
         ),
         opts,
     )
@@ -84,6 +91,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 bucket_pattern=f"{bucket}-*",
                 repository_url=registry.repository_url,
                 repository_name=registry.repository_name,
+                names=names,
             ),
             opts,
         )
@@ -111,6 +119,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 log_group_name=names("eks_log_group"),
                 subnet_ids=network.subnet_ids,
                 key_arn=keys.key_arn,
+                names=names,
             ),
             opts,
         )
@@ -125,6 +134,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 certificate_authority_data=cluster.certificate_authority_data,
                 key_alias=keys.alias_name,
                 bucket_pattern=f"{bucket}-*",
+                names=names,
             ),
             opts,
         )

@@ -8,7 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.clouds.aws import iam
-from infra.clouds.options import child
+from infra.clouds.options import child, renamed
+from infra.naming import Names
 from infra.plan import ClusterPlan, NodePoolPlan
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -17,7 +18,6 @@ LOG_RETENTION_DAYS = 90
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
 # Per accelerator runtime (None: CPU nodes): the EKS-optimised AMI with its drivers, and the taint
 # that keeps every pod but the inference servers (which tolerate it) off those nodes.
-AMI_TYPES = {"nvidia": "AL2023_x86_64_NVIDIA", "neuron": "AL2023_x86_64_NEURON", None: "AL2023_x86_64_STANDARD"}
 TAINT_KEYS = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
 CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 
@@ -35,6 +35,7 @@ class ClusterArgs:
     log_group_name: str  # /aws/eks/<cluster>/cluster, where EKS writes control-plane logs
     subnet_ids: list[pulumi.Input[str]]
     key_arn: pulumi.Input[str]
+    names: Names  # the names of the autonamed parts (roles, launch templates, node groups)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -51,7 +52,8 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:aws:Cluster", name, None, opts)
-        role = iam.role(f"{name}-role", "eks.amazonaws.com", child(self))
+        role_name = args.names("iam_role", "cluster")
+        role = iam.role(role_name, "eks.amazonaws.com", renamed(self, f"{name}-role", role_name))
         role_policy = aws.iam.RolePolicyAttachment(
             f"{name}-role-policy",
             role=role.name,
@@ -83,7 +85,8 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, logs]),
         )
-        node_role = iam.role(f"{name}-node-role", "ec2.amazonaws.com", child(self))
+        node_role_name = args.names("iam_role", "cluster", "nodes")
+        node_role = iam.role(node_role_name, "ec2.amazonaws.com", renamed(self, f"{name}-node-role", node_role_name))
         attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
@@ -115,8 +118,9 @@ class Cluster(pulumi.ComponentResource):
         node_role: aws.iam.Role,
         attachments: list[aws.iam.RolePolicyAttachment],
     ) -> None:
+        template_name = args.names("ec2_launch_template", pool.name)
         template = aws.ec2.LaunchTemplate(
-            f"{name}-{pool.name}",
+            template_name,
             description=f"ml-serving {args.stack} {pool.name} nodes: IMDSv2, encrypted root volume",
             # IMDSv2 only; hop limit 2 so containers on the node reach it, pods in other hops do not.
             metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 2},
@@ -133,7 +137,7 @@ class Cluster(pulumi.ComponentResource):
                     },
                 }
             ],
-            opts=child(self),
+            opts=renamed(self, f"{name}-{pool.name}", template_name),
         )
         labels = {"ml-serving/pool": pool.name}
         if pool.gpu is not None:
@@ -142,13 +146,15 @@ class Cluster(pulumi.ComponentResource):
             labels["ml-serving/accelerator"] = pool.accelerator
         if pool.endpoint is not None:
             labels["ml-serving/endpoint"] = pool.endpoint
+        group_name = args.names("eks_node_group", pool.name)
         aws.eks.NodeGroup(
-            f"{name}-{pool.name}",
+            group_name,
             cluster_name=cluster.name,
             node_role_arn=node_role.arn,
             subnet_ids=args.subnet_ids,
             instance_types=[pool.instance_type],
-            ami_type=AMI_TYPES[pool.accelerator],
+            # The plan's: the EKS AMI for the type's CPU architecture and accelerator (Graviton: ARM_64).
+            ami_type=pool.node_image,
             capacity_type=CAPACITY[pool.capacity],
             scaling_config={"min_size": pool.min_nodes, "max_size": pool.max_nodes, "desired_size": pool.min_nodes},
             labels=labels,
@@ -157,8 +163,10 @@ class Cluster(pulumi.ComponentResource):
             else None,
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             update_config={"max_unavailable": 1},
-            opts=pulumi.ResourceOptions(
-                parent=self,
+            opts=renamed(
+                self,
+                f"{name}-{pool.name}",
+                group_name,
                 depends_on=attachments,
                 # The cluster autoscaler owns the current size between the bounds.
                 ignore_changes=["scalingConfig.desiredSize"],

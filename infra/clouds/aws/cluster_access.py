@@ -11,7 +11,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.clouds.aws import iam
+from infra.clouds.options import renamed
 from infra.kubernetes.access import IdentityBinding, Workload, kubeconfig, provider
+from infra.naming import Names
 
 # The EKS Pod Identity agent every node runs (a DaemonSet on the host network) hands pods their
 # role's credentials at this link-local address (EKS User Guide, "EKS Pod Identity agent").
@@ -31,6 +33,7 @@ class KubernetesAccessArgs:
     certificate_authority_data: pulumi.Input[str]
     key_alias: str
     bucket_pattern: str  # matches the model store bucket's autoname: `<logical name>-*`
+    names: Names  # the names of the autonamed pod roles and their policies
 
 
 class KubernetesAccess(pulumi.ComponentResource):
@@ -75,9 +78,9 @@ class KubernetesAccess(pulumi.ComponentResource):
 
     def bind_identity(self, workload: Workload, parent: pulumi.Resource) -> IdentityBinding:
         """An EKS Pod Identity role for the workload's service account that reads its artifacts."""
-        child = pulumi.ResourceOptions(parent=parent)
+        role_name = self._args.names("iam_role", workload.endpoint, "pods")
         role = aws.iam.Role(
-            f"k8s-{workload.endpoint}-pod-role",
+            role_name,
             assume_role_policy=iam.document(
                 [
                     {
@@ -88,13 +91,14 @@ class KubernetesAccess(pulumi.ComponentResource):
                     }
                 ]
             ),
-            opts=child,
+            opts=renamed(parent, f"k8s-{workload.endpoint}-pod-role", role_name),
         )
+        policy_name = self._args.names("iam_role_policy", workload.endpoint, "pods")
         policy = aws.iam.RolePolicy(
-            f"k8s-{workload.endpoint}-pod-policy",
+            policy_name,
             role=role.id,
             policy=iam.document(_read_artifacts(self._args, workload)),
-            opts=child,
+            opts=renamed(parent, f"k8s-{workload.endpoint}-pod-policy", policy_name),
         )
         association = aws.eks.PodIdentityAssociation(
             f"k8s-{workload.endpoint}-pod-identity",

@@ -14,10 +14,12 @@ import pulumi_aws as aws
 
 from infra.clouds.aws.alarms import rollback_alarms
 from infra.clouds.aws.endpoint_args import CAPTURE_PREFIX, ManagedEndpointArgs, Variant, variants
+from infra.clouds.aws.rescale import before_instance_change
 from infra.clouds.aws.roles import execution_role
 from infra.clouds.aws.scaling import autoscale
-from infra.clouds.options import child
+from infra.clouds.options import child, renamed
 from infra.plan import ModelPlan, RolloutPlan
+from infra.runtime import engine_config
 
 ShadowVariantArgs = aws.sagemaker.EndpointConfigurationShadowProductionVariantArgsDict
 RoutingArgs = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgsDict
@@ -59,18 +61,22 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 "initial_instance_count": plan.initial_replicas,
                 # A shadow's weight is its share of the live variant's requests it receives a copy of.
                 "initial_variant_weight": float(v.model.weight),
+                # The defaults are too short for a large model to download and load (plan: from its weights).
+                "model_data_download_timeout_in_seconds": plan.download_timeout_s,
+                "container_startup_health_check_timeout_in_seconds": plan.startup_timeout_s,
             }
 
         # No name: every change to a configuration replaces it, and only a new name makes the
         # endpoint pick the new one up (terraform-provider-aws PR #48993).
+        config_name = args.names("sagemaker_endpoint_config", plan.name)
         config = aws.sagemaker.EndpointConfiguration(
-            f"{name}-config",
+            config_name,
             production_variants=[variant(v) for v in live],
             # The shadow variant's settings are the production variant's, under another name.
             shadow_production_variants=[cast(ShadowVariantArgs, variant(v)) for v in shadows] or None,
             kms_key_arn=args.key_arn,
             data_capture_config=_capture(args),
-            opts=child(self),
+            opts=renamed(self, f"{name}-config", config_name),
         )
         alarms = rollback_alarms(self, name, args, live)
         endpoint = aws.sagemaker.Endpoint(
@@ -85,7 +91,22 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 },
                 "auto_rollback_configuration": {"alarms": [{"alarm_name": a} for a in alarms]},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(alarms.values())),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(alarms.values()),
+                # SageMaker refuses to move an autoscaled variant to another instance type: its
+                # scalable target goes first (`scaling` registers it again, replaced with the type).
+                hooks=pulumi.ResourceHookBinding(
+                    before_update=[
+                        before_instance_change(
+                            f"{name}-deregister-scaling",
+                            args.region,
+                            args.endpoint_name,
+                            {v.name: plan.instance_type for v in all_variants},
+                        )
+                    ]
+                ),
+            ),
         )
         for v in all_variants:
             autoscale(self, name, args, v, endpoint)
@@ -103,14 +124,20 @@ class ManagedEndpoint(pulumi.ComponentResource):
             artifact: pulumi.Input[str] = model.artifact
         else:
             artifact = pulumi.Output.concat("s3://", args.bucket_name, "/", model.artifact)
+        model_name = args.names("sagemaker_model", args.endpoint.name, model.name)
         return aws.sagemaker.Model(
-            f"{name}-{model.name}",
+            model_name,
             execution_role_arn=role.arn,
-            primary_container={"image": image, "model_data_url": artifact},
+            # What sizing decided, as the serving engine reads it (infra/engines.yaml).
+            primary_container={
+                "image": image,
+                "model_data_url": artifact,
+                "environment": engine_config(model.runtime).env,
+            },
             vpc_config={"subnets": args.subnet_ids, "security_group_ids": [args.security_group_id]},
             # The container gets no network at all; SageMaker fetches the artifact and image for it.
             enable_network_isolation=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access]),
+            opts=renamed(self, f"{name}-{model.name}", model_name, depends_on=[access]),
         )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from infra.naming import Names
 from infra.plan import EndpointPlan, ModelPlan
 
 # Captured requests and responses go to `<bucket>/<CAPTURE_PREFIX>/<endpoint>/`.
@@ -39,6 +40,7 @@ class ManagedEndpointArgs:
     bucket_pattern: str  # matches the bucket's autoname: `<logical name>-*`
     repository_url: pulumi.Input[str]
     repository_name: str
+    names: Names  # the names of the autonamed parts (models, roles, configuration, scaling policies)
 
 
 @dataclass(frozen=True)

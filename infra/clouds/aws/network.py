@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.clouds.options import child
+from infra.clouds.options import child, renamed
 from infra.plan import NetworkPlan
 
 HTTPS = 443
@@ -28,6 +28,7 @@ class NetworkArgs:
     vpc_name: str
     subnet_names: dict[str, str]  # per zone
     route_table_names: dict[str, str]  # per zone
+    security_group_names: dict[str, str]  # "endpoints", "workloads" -> logical name (autonamed)
 
 
 class Network(pulumi.ComponentResource):
@@ -109,11 +110,12 @@ class Network(pulumi.ComponentResource):
             route_table_ids=[t.id for t in route_tables],
             opts=child(self),
         )
+        endpoints_group_name = args.security_group_names["endpoints"]
         endpoints_group = aws.ec2.SecurityGroup(
-            f"{name}-endpoints",
+            endpoints_group_name,
             vpc_id=vpc.id,
             description="VPC interface endpoints: HTTPS from inside the VPC only",
-            opts=child(self),
+            opts=renamed(self, f"{name}-endpoints", endpoints_group_name),
         )
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-endpoints-https",
@@ -143,11 +145,12 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, cidrs: list[str], prefix_lists: list[pulumi.Output[str]]
     ) -> aws.ec2.SecurityGroup:
         """Model containers: no inbound rules, HTTPS out to the VPC endpoints (and S3) only."""
+        group_name = args.security_group_names["workloads"]
         group = aws.ec2.SecurityGroup(
-            f"{name}-workloads",
+            group_name,
             vpc_id=self.vpc_id,
             description=f"ml-serving {args.stack} model containers: HTTPS out to AWS endpoints only",
-            opts=child(self),
+            opts=renamed(self, f"{name}-workloads", group_name),
         )
         destinations: list[tuple[str, str | None, pulumi.Input[str] | None]] = [
             *(("VPC endpoints", block, None) for block in cidrs),

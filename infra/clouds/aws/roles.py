@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from infra.clouds.aws import iam
 from infra.clouds.aws.endpoint_args import CAPTURE_PREFIX, ManagedEndpointArgs
-from infra.clouds.options import child
+from infra.clouds.options import renamed
 from infra.plan import ModelPlan
 
 # Instance metrics SageMaker publishes with the execution role.
@@ -23,13 +23,16 @@ ECR_IMAGE = re.compile(
 def execution_role(
     parent: pulumi.Resource, name: str, args: ManagedEndpointArgs, model: ModelPlan
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The model's role (`<name>-<model>-role`) and its one inline policy (`<name>-<model>-access`)."""
-    role = iam.role(f"{name}-{model.name}-role", "sagemaker.amazonaws.com", child(parent))
+    """The model's role and its one inline policy, named by the naming layer (autonamed: the
+    provider appends its suffix), with aliases to their former names `<name>-<model>-role|access`."""
+    role_name = args.names("iam_role", args.endpoint.name, model.name)
+    role = iam.role(role_name, "sagemaker.amazonaws.com", renamed(parent, f"{name}-{model.name}-role", role_name))
+    access_name = args.names("iam_role_policy", args.endpoint.name, model.name)
     access = aws.iam.RolePolicy(
-        f"{name}-{model.name}-access",
+        access_name,
         role=role.id,
         policy=iam.document(statements(args, model)),
-        opts=child(parent),
+        opts=renamed(parent, f"{name}-{model.name}-access", access_name),
     )
     return role, access
 
