@@ -7,6 +7,7 @@ resources, so every choice here is testable with plain pytest.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from infra.environments import ENVIRONMENTS
@@ -125,6 +126,7 @@ class NodePoolPlan:
     node_image: str  # the cloud's node image for that architecture and accelerator
     disk_gib: int  # root volume of each node: OS, images and, on GPU pools, the weights of every copy
     endpoint: str | None = None  # the endpoint a GPU pool is sized for (None: the system pool)
+    gpus: int = 0  # accelerators per node
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class NetworkPlan:
     private_dns_zone_ids: tuple[str, ...] = ()  # existing zones to register private endpoints in
     # Services the private subnets reach through an endpoint in each zone (created networks only).
     private_endpoints: tuple[str, ...] = ()
+    # Kubernetes nodes pull an image from outside the cloud's registries: the network needs egress.
+    egress: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         tuple(services.get("always", []) + (services.get("cluster", []) if cluster else []))
         if spec.network.create
         else (),
+        egress=_needs_egress(spec, facts.get("private_image_pattern")),
     )
     return Plan(
         cloud=spec.cloud,
@@ -228,6 +233,17 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         tags={"managed-by": "pulumi", "project": "ml-serving", "environment": spec.environment, **spec.tags},
         budget_monthly_usd=spec.budget_monthly_usd,
         kubernetes=tuple(kubernetes),
+    )
+
+
+def _needs_egress(spec: Spec, private_images: str | None) -> bool:
+    """Whether a Kubernetes node must pull an image from a registry the cloud reaches privately
+    (`private_image_pattern` in facts.yaml; a cloud without one has no such decision to make)."""
+    return private_images is not None and any(
+        m.image is not None and not re.match(private_images, m.image)
+        for ep in spec.endpoints
+        if ep.serving == "kubernetes"
+        for m in ep.models
     )
 
 
@@ -413,6 +429,7 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -
                 node_image=image,
                 disk_gib=disks[e.name],
                 endpoint=e.name,
+                gpus=e.gpus if e.accelerator else 0,
             )
         )
     if problems:

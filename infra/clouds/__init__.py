@@ -14,9 +14,9 @@ import pulumi
 from infra.errors import SpecError
 from infra.plan import Plan
 
-TRANSLATORS = {"aws": "infra.clouds.aws", "azure": "infra.clouds.azure"}
+TRANSLATORS = {"aws": "infra.clouds.aws", "azure": "infra.clouds.azure", "gcp": "infra.clouds.gcp"}
 # Each module's `check(outputs, region, client=None) -> [(ok, line)]` reads a deployed stack back.
-VERIFIERS = {"aws": "infra.clouds.aws.verify", "azure": "infra.clouds.azure.verify"}
+VERIFIERS = {"aws": "infra.clouds.aws.verify", "azure": "infra.clouds.azure.verify", "gcp": "infra.clouds.gcp.verify"}
 
 
 def translate(plan: Plan) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""ml-serving's CrossGuard rules: one subpackage per cloud (`aws/`) and one for
+"""ml-serving's CrossGuard rules: one subpackage per cloud (`aws/`, `gcp/`) and one for
 in-cluster serving on any cloud (`kubernetes/`), cloud-neutral rules beside it.
 
 Importing a module registers its rules (see `rules.py`).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from ml_serving_policy import aws, azure, budget, kubernetes  # noqa: F401 (registers the rules)
+from ml_serving_policy import aws, azure, budget, gcp, kubernetes  # noqa: F401 (registers the rules)
 from ml_serving_policy.rules import REGISTRY
 
 

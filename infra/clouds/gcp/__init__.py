@@ -1,0 +1,149 @@
+"""GCP translator: Plan -> Google Cloud resources, all through one explicit provider for the plan's
+region and the project named by the stack's `gcp:project`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.clouds.gcp.cluster import Cluster, ClusterArgs
+from infra.clouds.gcp.endpoint import ManagedEndpoint, ManagedEndpointArgs
+from infra.clouds.gcp.keys import Keys, KeysArgs
+from infra.clouds.gcp.network import Network, NetworkArgs
+from infra.clouds.gcp.registry import Registry, RegistryArgs
+from infra.clouds.gcp.storage import ModelStore, ModelStoreArgs
+from infra.plan import Plan
+
+# cloud.google.com/resource-manager/docs/creating-managing-projects: 6-30 characters, lowercase
+# letters, digits and hyphens, starting with a letter, not ending with a hyphen.
+PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+RELEASE_CHANNEL = {"prod": "STABLE"}  # others: REGULAR
+
+
+def project_id() -> str:
+    """The stack's `gcp:project`; pulumi.RunError naming the key when it is missing or malformed."""
+    project = pulumi.Config("gcp").get("project")
+    if project is None or not PROJECT_ID.match(project):
+        raise pulumi.RunError(
+            f"gcp:project: {project!r} is invalid; expected the Google Cloud project id to deploy to"
+            " (6-30 lowercase letters, digits and hyphens, starting with a letter)"
+        )
+    return project
+
+
+def translate(plan: Plan) -> dict[str, Any]:
+    project = project_id()
+    names = plan.names
+    provider = gcp.Provider("gcp", project=project, region=plan.region, default_labels=plan.tags)
+    opts = pulumi.ResourceOptions(providers=[provider])
+    managed = [e for e in plan.endpoints if e.serving == "managed"]
+    agents = ["aiplatform", "artifactregistry", "storage"]
+    agents += ["bigquery"] if plan.data_capture and managed else []
+    agents += ["container", "compute"] if plan.cluster is not None else []
+    keys = Keys("keys", KeysArgs(project, plan.region, plan.protect, tuple(agents)), opts)
+    served_tags = tuple(sorted({m.image_tag for e in plan.endpoints for m in e.models if m.image_tag}))
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            project,
+            plan.region,
+            names("artifact_registry_repository", plan.registry_name),
+            plan.keep_images,
+            served_tags,
+            plan.protect,
+        ),
+        keys,
+        opts,
+    )
+    net = plan.network
+    network = Network(
+        "network",
+        NetworkArgs(
+            plan.region,
+            net.cidr if net.create else None,
+            net.vpc_id,
+            net.subnet_ids[0] if net.subnet_ids else None,
+            net.egress,
+            names("compute_network", "vpc"),
+            names("compute_subnetwork", plan.region),
+        ),
+        opts,
+    )
+    bucket_name = names("gcs_bucket", "models")
+    store = ModelStore(
+        "model-store",
+        ModelStoreArgs(
+            plan.region,
+            bucket_name,
+            names("bigquery_dataset", "request_logs") if plan.data_capture and managed else None,
+            plan.protect,
+        ),
+        keys,
+        opts,
+    )
+    endpoints = {
+        e.name: ManagedEndpoint(
+            f"endpoint-{e.name}",
+            ManagedEndpointArgs(
+                project=project,
+                region=plan.region,
+                environment=plan.environment,
+                endpoint=e,
+                endpoint_id=names("vertex_endpoint_id", e.name),
+                service_account_id=names("service_account_id", e.name),
+                alert_names={k: names("alert_policy_display_name", e.name, k) for k in ("error-rate", "p95-latency")},
+                image_base=registry.url,
+                bucket_name=bucket_name,
+                log_sampling_percent=plan.data_capture_percent if plan.data_capture else 0,
+            ),
+            keys,
+            network,
+            store,
+            opts,
+        )
+        for e in managed
+    }
+    outputs: dict[str, Any] = {
+        "kms_key": keys.key.id,
+        "registry_url": registry.url,
+        "bucket": store.bucket.name,
+        "network": network.network_id,
+        "endpoints": {k: e.endpoint.id for k, e in endpoints.items()},
+        # What `python -m infra verify` holds each live endpoint to after `pulumi up`.
+        "endpoint_splits": {k: e.deployment.split for k, e in endpoints.items()},
+        "endpoint_addresses": {k: e.private_address.address for k, e in endpoints.items()},
+    }
+    if plan.cluster is not None:
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                project=project,
+                region=plan.region,
+                zones=net.zones,
+                cluster=plan.cluster,
+                cluster_name=names("gke_cluster", "gpu"),
+                pool_names={
+                    p.name: names("gke_node_pool", p.name) for p in (plan.cluster.system_pool, *plan.cluster.gpu_pools)
+                },
+                node_account_id=names("service_account_id", "nodes"),
+                authorized_cidrs=(net.cidr,) if net.cidr else (),
+                release_channel=RELEASE_CHANNEL.get(plan.environment, "REGULAR"),
+                protect=plan.protect,
+            ),
+            keys,
+            network,
+            registry,
+            opts,
+        )
+        outputs |= {
+            "cluster_name": cluster.name,
+            "cluster_location": cluster.location,
+            "cluster_endpoint": cluster.endpoint,
+            "cluster_ca_certificate": pulumi.Output.secret(cluster.ca_certificate),
+            "node_service_account": cluster.node_service_account.email,
+            "workload_identity_pool": cluster.workload_identity_pool,
+        }
+    return outputs

@@ -1,0 +1,188 @@
+"""A private GKE cluster with a CPU system pool and one GPU node pool per Kubernetes endpoint.
+
+The control plane has only a private endpoint, reachable from the stack's VPC; nodes have no
+external addresses, run Shielded VMs with secure boot under a dedicated node service account
+(never the Compute Engine default account), and expose only the GKE metadata server to pods, so
+workloads authenticate through Workload Identity. Secrets are encrypted with the stack's key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.clouds.gcp.keys import Keys
+from infra.clouds.gcp.machines import gke_accelerator, machine_type
+from infra.clouds.gcp.network import PODS, SERVICES, Network
+from infra.clouds.gcp.registry import Registry
+from infra.clouds.options import child
+from infra.plan import ClusterPlan, NodePoolPlan
+
+# Google's least-privilege role for node service accounts: write logs and metrics, read metadata
+# (cloud.google.com/kubernetes-engine/docs/how-to/service-accounts#default-gke-service-agent).
+NODE_ROLE = "roles/container.defaultNodeServiceAccount"
+CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"]
+GPU_TAINT = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    project: str
+    region: str
+    zones: tuple[str, ...]
+    cluster: ClusterPlan
+    cluster_name: str
+    pool_names: dict[str, str]  # node pool plan name -> GKE node pool name
+    node_account_id: str
+    authorized_cidrs: tuple[str, ...]  # who may reach the private control plane
+    release_channel: str
+    protect: bool
+
+
+class Cluster(pulumi.ComponentResource):
+    """Outputs for the Kubernetes layer: name, location, endpoint, CA, node accounts, identity pool."""
+
+    cluster: gcp.container.Cluster
+    node_service_account: gcp.serviceaccount.Account
+    name: pulumi.Output[str]
+    location: str
+    endpoint: pulumi.Output[str]
+    ca_certificate: pulumi.Output[str]
+    workload_identity_pool: str
+
+    def __init__(
+        self,
+        name: str,
+        args: ClusterArgs,
+        keys: Keys,
+        network: Network,
+        registry: Registry,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("ml-serving:gcp:Cluster", name, None, opts)
+        self.node_service_account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=args.node_account_id,
+            display_name="ml-serving GKE nodes",
+            description="Node identity: logs, metrics and image pulls only; workloads use Workload Identity.",
+            opts=child(self),
+        )
+        node_grants = [
+            gcp.projects.IAMMember(
+                f"{name}-nodes-role",
+                project=args.project,
+                role=NODE_ROLE,
+                member=self.node_service_account.member,
+                opts=child(self),
+            ),
+            gcp.artifactregistry.RepositoryIamMember(
+                f"{name}-nodes-pull",
+                project=args.project,
+                location=args.region,
+                repository=registry.repository.name,
+                role="roles/artifactregistry.reader",
+                member=self.node_service_account.member,
+                opts=child(self),
+            ),
+        ]
+        self.workload_identity_pool = f"{args.project}.svc.id.goog"
+        self.location = args.region
+        self.cluster = gcp.container.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            location=args.region,
+            node_locations=list(args.zones),
+            network=network.network_id,
+            subnetwork=network.subnet_id,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy={"cluster_secondary_range_name": PODS, "services_secondary_range_name": SERVICES},
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True},
+            master_authorized_networks_config={
+                "cidr_blocks": [{"cidr_block": c, "display_name": "stack network"} for c in args.authorized_cidrs],
+                "gcp_public_cidrs_access_enabled": False,
+            },
+            master_auth={"client_certificate_config": {"issue_client_certificate": False}},
+            workload_identity_config={"workload_pool": self.workload_identity_pool},
+            enable_shielded_nodes=True,
+            release_channel={"channel": args.release_channel},
+            min_master_version=args.cluster.kubernetes_version,
+            database_encryption={"state": "ENCRYPTED", "key_name": keys.key.id},
+            datapath_provider="ADVANCED_DATAPATH",
+            logging_config={"enable_components": CONTROL_PLANE_LOGS},
+            # GKE boots the default pool before removing it: give it the node account and hardening
+            # too, or it briefly runs as the Compute Engine default account.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config=_node_config(args, keys, self.node_service_account, args.cluster.system_pool),
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*keys.grants, *node_grants]),
+        )
+        for pool in (args.cluster.system_pool, *args.cluster.gpu_pools):
+            self._pool(name, args, keys, pool)
+        self.name = self.cluster.name
+        self.endpoint = self.cluster.endpoint
+        self.ca_certificate = self.cluster.master_auth.cluster_ca_certificate.apply(lambda c: c or "")
+        self.register_outputs(
+            {
+                "name": self.name,
+                "location": self.location,
+                "endpoint": self.endpoint,
+                "ca_certificate": self.ca_certificate,
+                "node_service_account": self.node_service_account.email,
+                "workload_identity_pool": self.workload_identity_pool,
+            }
+        )
+
+    def _pool(self, name: str, args: ClusterArgs, keys: Keys, pool: NodePoolPlan) -> None:
+        gcp.container.NodePool(
+            f"{name}-{pool.name}",
+            name=args.pool_names[pool.name],
+            cluster=self.cluster.id,
+            location=args.region,
+            node_locations=list(args.zones),
+            autoscaling={
+                "total_min_node_count": pool.min_nodes,
+                "total_max_node_count": pool.max_nodes,
+                # GPUs are scarce per zone: take capacity wherever the region has it.
+                "location_policy": "ANY",
+            },
+            management={"auto_repair": True, "auto_upgrade": True},
+            node_config=_node_config(args, keys, self.node_service_account, pool),
+            opts=child(self),
+        )
+
+
+def _node_config(
+    args: ClusterArgs, keys: Keys, account: gcp.serviceaccount.Account, pool: NodePoolPlan
+) -> gcp.container.NodePoolNodeConfigArgsDict:
+    labels = {"ml-serving/pool": pool.name}
+    if pool.endpoint is not None:
+        labels["ml-serving/endpoint"] = pool.endpoint
+    config: gcp.container.NodePoolNodeConfigArgsDict = {
+        "machine_type": machine_type(pool.instance_type, pool.instance_extra),
+        "image_type": pool.node_image,  # from the plan: the node image for the pool's architecture
+        "service_account": account.email,
+        "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],  # IAM, not scopes, limits it
+        "workload_metadata_config": {"mode": "GKE_METADATA"},
+        "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+        "boot_disk_kms_key": keys.key.id,
+        "disk_type": "pd-balanced",
+        "metadata": {"disable-legacy-endpoints": "true"},
+        "labels": labels,
+        "spot": pool.capacity == "spot",
+    }
+    accelerator = gke_accelerator(pool.instance_extra)
+    if accelerator is not None:
+        config["guest_accelerators"] = [
+            {
+                "type": accelerator,
+                "count": pool.gpus,
+                # GKE installs the NVIDIA driver itself (no driver DaemonSet to maintain).
+                "gpu_driver_installation_config": {"gpu_driver_version": "LATEST"},
+            }
+        ]
+        config["taints"] = [{"key": GPU_TAINT, "value": "present", "effect": "NO_SCHEDULE"}]
+        config["labels"] = {**labels, "ml-serving/gpu": pool.gpu or accelerator}
+    return config
