@@ -5,6 +5,9 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK ?= aws-dev
 PIP   := $(PY) -m pip install --quiet --disable-pip-version-check
+# Google's API discovery documents, read by tests/gcp/test_api_model.py out of this wheel (installing
+# google-api-python-client beside pulumi would move protobuf): downloaded, never installed.
+DISCOVERY := $(VENV)/cache/google_api_python_client-2.202.0-py3-none-any.whl
 
 .PHONY: preview test schema bench golden api-models
 
@@ -37,7 +40,10 @@ $(API_MODELS): tests/azure/api_models.py $(STAMP)
 
 api-models: $(API_MODELS)
 
-test: $(STAMP) $(API_MODELS)
+$(DISCOVERY): | $(STAMP)
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --dest $(VENV)/cache google-api-python-client==2.202.0
+
+test: $(STAMP) $(API_MODELS) $(DISCOVERY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
