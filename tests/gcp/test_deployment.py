@@ -45,7 +45,8 @@ def test_create_uploads_deploys_and_sets_the_split(fake: FakeVertex, props: dict
     assert set(result.outs["deployed"]) == {v1, v2}
     # The engine's floats never reach the API as integers' stand-ins.
     (deployed,) = [d for d in fake.deployed.values() if d["displayName"] == v1]
-    assert deployed["dedicatedResources"]["maxReplicaCount"] == 3
+    planned = props["models"][0]["deployment"]["dedicatedResources"]["maxReplicaCount"]  # 3.0, as the engine hands it
+    assert deployed["dedicatedResources"]["maxReplicaCount"] == int(planned) and isinstance(planned, float)
     assert deployed["serviceAccount"].startswith("gcp-staging-chat@")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ml_serving_policy.gcp.keys import names_key
 from ml_serving_policy.rules import UNKNOWN, Severity, expect, get, resource_rule
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -73,8 +74,7 @@ def cluster_hardening(props):
 )
 def cluster_secrets_cmek(props):
     yield from expect(props, "databaseEncryption", "state", equals="ENCRYPTED")
-    if get(props, "databaseEncryption", "keyName") is None:
-        yield "databaseEncryption.keyName must name the stack's crypto key"
+    yield from names_key(props, "databaseEncryption", "keyName")
 
 
 @resource_rule(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ml_serving_policy.rules import UNKNOWN, Severity, get, resource_rule
 
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 MAX_ROTATION_SECONDS = 90 * 24 * 3600
 DURATION = re.compile(r"^(\d+)(\.\d+)?s$")
+
+
+def names_key(props: object, *path: str) -> Iterator[str]:
+    """One violation unless the value at `path` names a key (presence: it is unknown at preview)."""
+    if get(props, *path) is None:
+        yield f"{'.'.join(path)} must name the stack's crypto key"
 
 
 def seconds(value: object) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ml_serving_policy.gcp.keys import names_key
 from ml_serving_policy.rules import UNKNOWN, Severity, expect, get, resource_rule
 
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
@@ -26,8 +27,7 @@ def immutable_tags(props):
     remediation_steps="Set kms_key_name to the stack's crypto key on the repository.",
 )
 def repository_cmek(props):
-    if get(props, "kmsKeyName") is None:
-        yield "kmsKeyName must name the stack's crypto key"
+    yield from names_key(props, "kmsKeyName")
 
 
 @resource_rule(

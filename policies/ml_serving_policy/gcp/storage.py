@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ml_serving_policy.rules import Severity, expect, get, resource_rule
+from ml_serving_policy.gcp.keys import names_key
+from ml_serving_policy.rules import Severity, expect, resource_rule
 
 BUCKET = "gcp:storage/bucket:Bucket"
 DATASET = "gcp:bigquery/dataset:Dataset"
@@ -49,8 +50,7 @@ def bucket_versioning(props):
     remediation_steps="Set encryption={'default_kms_key_name': <the stack's crypto key>} on the bucket.",
 )
 def bucket_cmek(props):
-    if get(props, "encryption", "defaultKmsKeyName") is None:
-        yield "encryption.defaultKmsKeyName must name the stack's crypto key"
+    yield from names_key(props, "encryption", "defaultKmsKeyName")
 
 
 @resource_rule(
@@ -61,5 +61,4 @@ def bucket_cmek(props):
     remediation_steps="Set default_encryption_configuration={'kms_key_name': <the stack's crypto key>}.",
 )
 def dataset_cmek(props):
-    if get(props, "defaultEncryptionConfiguration", "kmsKeyName") is None:
-        yield "defaultEncryptionConfiguration.kmsKeyName must name the stack's crypto key"
+    yield from names_key(props, "defaultEncryptionConfiguration", "kmsKeyName")

@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema
-
-from ml_serving_policy.environments import ENVIRONMENTS, PROD_MIN_REPLICAS, PROD_ROLLOUTS
+from ml_serving_policy.environments import ENVIRONMENT_CONFIG, PROD_MIN_REPLICAS, PROD_ROLLOUTS, environment_of
+from ml_serving_policy.gcp.keys import names_key
 from ml_serving_policy.rules import UNKNOWN, Severity, get, has, of_type, resource_rule, stack_rule
 
 ENDPOINT = "gcp:vertex/aiEndpoint:AiEndpoint"
 DYNAMIC = "pulumi-python:dynamic:Resource"  # the type every dynamic resource registers with
 ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
 LOGGED_ENVIRONMENTS = ("staging", "prod")
-ENVIRONMENT_CONFIG = PolicyConfigSchema(properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}})
 
 
 def is_deployment(props: Mapping[str, Any]) -> bool:
@@ -51,8 +49,7 @@ def endpoint_private(props):
     remediation_steps="Set encryption_spec={'kms_key_name': <the stack's crypto key>} on the endpoint.",
 )
 def endpoint_cmek(props):
-    if get(props, "encryptionSpec", "kmsKeyName") is None:
-        yield "encryptionSpec.kmsKeyName must name the stack's crypto key"
+    yield from names_key(props, "encryptionSpec", "kmsKeyName")
 
 
 def _model_problems(i: int, model: Any) -> Iterator[str]:
@@ -149,15 +146,6 @@ def endpoint_alerts_exist(resources, _config):
             yield f"deployment {deployment.name}: no alert policy of this stack gates on {endpoint_id}'s latency"
 
 
-def _environment(resource: Any, configured: str | None) -> str | None:
-    """The environment the rule's config names, else the one the resource's component was registered with."""
-    if configured is not None:
-        return configured
-    parent = resource.parent
-    value = get(parent.props, "environment") if parent is not None else None
-    return value if isinstance(value, str) else None
-
-
 @stack_rule(
     "gcp-vertex-prod-endpoint-capacity-and-rollout",
     "Prod deployments keep at least two replicas per model version, so one failing does not take the"
@@ -169,9 +157,8 @@ def _environment(resource: Any, configured: str | None) -> str | None:
     config_schema=ENVIRONMENT_CONFIG,
 )
 def prod_capacity_and_rollout(resources, config):
-    configured = config.get("environment") or None
     for deployment in deployments(resources):
-        env = _environment(deployment, configured)
+        env = environment_of(deployment, config)
         if env is None:
             yield f"deployment {deployment.name}: cannot tell the environment (set this rule's `environment`)"
             continue
@@ -196,9 +183,8 @@ def prod_capacity_and_rollout(resources, config):
     config_schema=ENVIRONMENT_CONFIG,
 )
 def endpoint_request_logging(resources, config):
-    configured = config.get("environment") or None
     for endpoint in of_type(resources, ENDPOINT):
-        env = _environment(endpoint, configured)
+        env = environment_of(endpoint, config)
         if env is None:
             yield f"endpoint {endpoint.name}: cannot tell the environment (set this rule's `environment`)"
         elif env in LOGGED_ENVIRONMENTS:
