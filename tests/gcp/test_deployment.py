@@ -112,6 +112,16 @@ def test_update_deploys_the_new_revision_at_zero_then_steps_waits_and_reads_aler
     assert set(result.outs["deployed"]) == {v1, v3}
 
 
+def test_an_update_that_moves_no_traffic_waits_on_nothing(fake: FakeVertex, props: dict[str, Any]) -> None:
+    p = provider(fake)
+    olds = p.create(props).outs
+    fake.log.clear()
+    news = {**props, "alert_policies": [*POLICIES[:1], "projects/acme-ml-staging/alertPolicies/13"]}
+    fake.policies[news["alert_policies"][1]] = "p95 > 12000"
+    result = p.update("id", olds, news)
+    assert steps(fake) == [] and result.outs["deployed"] == olds["deployed"]
+
+
 def test_a_firing_alert_restores_the_split_undeploys_the_new_revision_and_fails(
     fake: FakeVertex, props: dict[str, Any]
 ) -> None:

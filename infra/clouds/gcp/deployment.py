@@ -108,15 +108,19 @@ class VertexDeploymentProvider(ResourceProvider):
                 if name not in deployed:
                     added[name] = _deploy(vertex, model)
             rollout = news["rollout"]
-            roll(
-                vertex,
-                self.clock,
-                target_split(news),
-                {},
-                rollout["strategy"],
-                int(rollout["step_percent"]),
-                float(rollout["wait_seconds"]),
-            )
+            target = target_split(news)
+            # Nothing new and the split already the stack's (e.g. only an alert policy changed):
+            # no traffic to move, so no step to wait on.
+            if added or vertex.current_split() != target:
+                roll(
+                    vertex,
+                    self.clock,
+                    target,
+                    {},
+                    rollout["strategy"],
+                    int(rollout["step_percent"]),
+                    float(rollout["wait_seconds"]),
+                )
         except Exception as failed:
             # The split is the one from before the update (restored by `roll`, or never moved):
             # the new revisions take no traffic and go again.
