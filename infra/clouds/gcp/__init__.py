@@ -54,8 +54,8 @@ def translate(plan: Plan) -> dict[str, Any]:
             plan.keep_images,
             served_tags,
             plan.protect,
+            keys.use,
         ),
-        keys,
         opts,
     )
     net = plan.network
@@ -80,8 +80,9 @@ def translate(plan: Plan) -> dict[str, Any]:
             bucket_name,
             names("bigquery_dataset", "request_logs") if plan.data_capture and managed else None,
             plan.protect,
+            keys.use,
+            keys.agent_emails["aiplatform"],
         ),
-        keys,
         opts,
     )
     endpoints = {
@@ -98,23 +99,24 @@ def translate(plan: Plan) -> dict[str, Any]:
                 image_base=registry.url,
                 bucket_name=bucket_name,
                 log_sampling_percent=plan.data_capture_percent if plan.data_capture else 0,
+                dataset_id=store.dataset_id,
+                key=keys.use,
+                network_id=network.network_id,
+                subnet_id=network.subnet_id,
             ),
-            keys,
-            network,
-            store,
             opts,
         )
         for e in managed
     }
     outputs: dict[str, Any] = {
-        "kms_key": keys.key.id,
+        "kms_key": keys.key_id,
         "registry_url": registry.url,
-        "bucket": store.bucket.name,
+        "bucket": store.bucket_name,
         "network": network.network_id,
-        "endpoints": {k: e.endpoint.id for k, e in endpoints.items()},
+        "endpoints": {k: e.endpoint_name for k, e in endpoints.items()},
         # What `python -m infra verify` holds each live endpoint to after `pulumi up`.
-        "endpoint_splits": {k: e.deployment.split for k, e in endpoints.items()},
-        "endpoint_addresses": {k: e.private_address.address for k, e in endpoints.items()},
+        "endpoint_splits": {k: e.split for k, e in endpoints.items()},
+        "endpoint_addresses": {k: e.private_address for k, e in endpoints.items()},
     }
     if plan.cluster is not None:
         cluster = Cluster(
@@ -132,10 +134,11 @@ def translate(plan: Plan) -> dict[str, Any]:
                 authorized_cidrs=(net.cidr,) if net.cidr else (),
                 release_channel=RELEASE_CHANNEL.get(plan.environment, "REGULAR"),
                 protect=plan.protect,
+                key=keys.use,
+                network_id=network.network_id,
+                subnet_id=network.subnet_id,
+                repository_id=names("artifact_registry_repository", plan.registry_name),
             ),
-            keys,
-            network,
-            registry,
             opts,
         )
         outputs |= {
@@ -143,7 +146,7 @@ def translate(plan: Plan) -> dict[str, Any]:
             "cluster_location": cluster.location,
             "cluster_endpoint": cluster.endpoint,
             "cluster_ca_certificate": pulumi.Output.secret(cluster.ca_certificate),
-            "node_service_account": cluster.node_service_account.email,
+            "node_service_account": cluster.node_service_account,
             "workload_identity_pool": cluster.workload_identity_pool,
         }
     return outputs

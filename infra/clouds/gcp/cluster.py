@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.clouds.gcp.keys import Keys
+from infra.clouds.gcp.keys import KeyUse
 from infra.clouds.gcp.machines import gke_accelerator, machine_type
-from infra.clouds.gcp.network import PODS, SERVICES, Network
-from infra.clouds.gcp.registry import Registry
+from infra.clouds.gcp.network import PODS, SERVICES
 from infra.clouds.options import child
 from infra.plan import ClusterPlan, NodePoolPlan
 
@@ -39,30 +38,25 @@ class ClusterArgs:
     authorized_cidrs: tuple[str, ...]  # who may reach the private control plane
     release_channel: str
     protect: bool
+    key: KeyUse
+    network_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    repository_id: str  # the stack's Artifact Registry repository the nodes pull from
 
 
 class Cluster(pulumi.ComponentResource):
     """Outputs for the Kubernetes layer: name, location, endpoint, CA, node accounts, identity pool."""
 
-    cluster: gcp.container.Cluster
-    node_service_account: gcp.serviceaccount.Account
+    node_service_account: pulumi.Output[str]  # the node account's email
     name: pulumi.Output[str]
     location: str
     endpoint: pulumi.Output[str]
     ca_certificate: pulumi.Output[str]
     workload_identity_pool: str
 
-    def __init__(
-        self,
-        name: str,
-        args: ClusterArgs,
-        keys: Keys,
-        network: Network,
-        registry: Registry,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:Cluster", name, None, opts)
-        self.node_service_account = gcp.serviceaccount.Account(
+        account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             account_id=args.node_account_id,
             display_name="ml-serving GKE nodes",
@@ -74,28 +68,28 @@ class Cluster(pulumi.ComponentResource):
                 f"{name}-nodes-role",
                 project=args.project,
                 role=NODE_ROLE,
-                member=self.node_service_account.member,
+                member=account.member,
                 opts=child(self),
             ),
             gcp.artifactregistry.RepositoryIamMember(
                 f"{name}-nodes-pull",
                 project=args.project,
                 location=args.region,
-                repository=registry.repository.name,
+                repository=args.repository_id,
                 role="roles/artifactregistry.reader",
-                member=self.node_service_account.member,
+                member=account.member,
                 opts=child(self),
             ),
         ]
         self.workload_identity_pool = f"{args.project}.svc.id.goog"
         self.location = args.region
-        self.cluster = gcp.container.Cluster(
+        cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
             location=args.region,
             node_locations=list(args.zones),
-            network=network.network_id,
-            subnetwork=network.subnet_id,
+            network=args.network_id,
+            subnetwork=args.subnet_id,
             networking_mode="VPC_NATIVE",
             ip_allocation_policy={"cluster_secondary_range_name": PODS, "services_secondary_range_name": SERVICES},
             private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True},
@@ -108,38 +102,46 @@ class Cluster(pulumi.ComponentResource):
             enable_shielded_nodes=True,
             release_channel={"channel": args.release_channel},
             min_master_version=args.cluster.kubernetes_version,
-            database_encryption={"state": "ENCRYPTED", "key_name": keys.key.id},
+            database_encryption={"state": "ENCRYPTED", "key_name": args.key.key_id},
             datapath_provider="ADVANCED_DATAPATH",
             logging_config={"enable_components": CONTROL_PLANE_LOGS},
             # GKE boots the default pool before removing it: give it the node account and hardening
             # too, or it briefly runs as the Compute Engine default account.
             remove_default_node_pool=True,
             initial_node_count=1,
-            node_config=_node_config(args, keys, self.node_service_account, args.cluster.system_pool),
+            node_config=_node_config(args, account, args.cluster.system_pool),
             deletion_protection=args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*keys.grants, *node_grants]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*args.key.grants, *node_grants]),
         )
         for pool in (args.cluster.system_pool, *args.cluster.gpu_pools):
-            self._pool(name, args, keys, pool)
-        self.name = self.cluster.name
-        self.endpoint = self.cluster.endpoint
-        self.ca_certificate = self.cluster.master_auth.cluster_ca_certificate.apply(lambda c: c or "")
+            self._pool(name, args, cluster, account, pool)
+        self.name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.ca_certificate = cluster.master_auth.cluster_ca_certificate.apply(lambda c: c or "")
+        self.node_service_account = account.email
         self.register_outputs(
             {
                 "name": self.name,
                 "location": self.location,
                 "endpoint": self.endpoint,
                 "ca_certificate": self.ca_certificate,
-                "node_service_account": self.node_service_account.email,
+                "node_service_account": self.node_service_account,
                 "workload_identity_pool": self.workload_identity_pool,
             }
         )
 
-    def _pool(self, name: str, args: ClusterArgs, keys: Keys, pool: NodePoolPlan) -> None:
+    def _pool(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: gcp.container.Cluster,
+        account: gcp.serviceaccount.Account,
+        pool: NodePoolPlan,
+    ) -> None:
         gcp.container.NodePool(
             f"{name}-{pool.name}",
             name=args.pool_names[pool.name],
-            cluster=self.cluster.id,
+            cluster=cluster.id,
             location=args.region,
             node_locations=list(args.zones),
             autoscaling={
@@ -149,13 +151,13 @@ class Cluster(pulumi.ComponentResource):
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},
-            node_config=_node_config(args, keys, self.node_service_account, pool),
+            node_config=_node_config(args, account, pool),
             opts=child(self),
         )
 
 
 def _node_config(
-    args: ClusterArgs, keys: Keys, account: gcp.serviceaccount.Account, pool: NodePoolPlan
+    args: ClusterArgs, account: gcp.serviceaccount.Account, pool: NodePoolPlan
 ) -> gcp.container.NodePoolNodeConfigArgsDict:
     labels = {"ml-serving/pool": pool.name}
     if pool.endpoint is not None:
@@ -167,7 +169,7 @@ def _node_config(
         "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],  # IAM, not scopes, limits it
         "workload_metadata_config": {"mode": "GKE_METADATA"},
         "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
-        "boot_disk_kms_key": keys.key.id,
+        "boot_disk_kms_key": args.key.key_id,
         "disk_type": "pd-balanced",
         "metadata": {"disable-legacy-endpoints": "true"},
         "labels": labels,

@@ -16,10 +16,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.clouds.gcp.deployment import VertexDeployment
-from infra.clouds.gcp.keys import Keys
+from infra.clouds.gcp.keys import KeyUse
 from infra.clouds.gcp.machines import machine_type, vertex_accelerator
-from infra.clouds.gcp.network import Network
-from infra.clouds.gcp.storage import ModelStore
 from infra.clouds.options import child
 from infra.plan import ALARM_PERIODS, EndpointPlan, ModelPlan
 from infra.runtime import engine_config
@@ -47,98 +45,99 @@ class ManagedEndpointArgs:
     image_base: str  # this stack's registry URL: image_tag models run `<image_base>:<tag>`
     bucket_name: str
     log_sampling_percent: int  # 0: no request-response logging
+    dataset_id: pulumi.Input[str] | None  # where requests are logged (None: nowhere)
+    key: KeyUse
+    network_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]  # where the PSC consumer address lives
 
 
 class ManagedEndpoint(pulumi.ComponentResource):
-    endpoint: gcp.vertex.AiEndpoint
-    deployment: VertexDeployment
-    service_account: gcp.serviceaccount.Account
-    alert_policies: list[gcp.monitoring.AlertPolicy]
-    private_address: gcp.compute.Address
+    endpoint_name: pulumi.Output[str]  # projects/<p>/locations/<r>/endpoints/<id>
+    split: pulumi.Output[dict[str, int]]  # revision -> percent, as deployed (what `verify` expects)
+    private_address: pulumi.Output[str]  # the PSC address clients in the VPC call
 
-    def __init__(
-        self,
-        name: str,
-        args: ManagedEndpointArgs,
-        keys: Keys,
-        network: Network,
-        store: ModelStore,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ManagedEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # The environment is registered with the component so stack policies can hold it to the
         # environment's rules (prod: two replicas, canary-first).
         super().__init__("ml-serving:gcp:ManagedEndpoint", name, {"environment": args.environment}, opts)
         plan = args.endpoint
-        self.service_account = gcp.serviceaccount.Account(
+        account = gcp.serviceaccount.Account(
             f"{name}-serving",
             account_id=args.service_account_id,
             display_name=f"ml-serving {plan.name}: model containers",
             description="Runs this endpoint's model containers; reads only their artifacts.",
             opts=child(self),
         )
-        reads = self._artifact_read(name, args)
+        reads = self._artifact_read(name, args, account)
         logging: gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigArgsDict | None = None
-        if args.log_sampling_percent and store.dataset is not None:
+        if args.log_sampling_percent and args.dataset_id is not None:
             logging = {
                 "enabled": True,
                 "sampling_rate": args.log_sampling_percent / 100,
                 "bigquery_destination": {
-                    "output_uri": pulumi.Output.concat("bq://", args.project, ".", store.dataset.dataset_id)
+                    "output_uri": pulumi.Output.concat("bq://", args.project, ".", args.dataset_id)
                 },
             }
-        self.endpoint = gcp.vertex.AiEndpoint(
+        endpoint = gcp.vertex.AiEndpoint(
             f"{name}-endpoint",
             name=args.endpoint_id,
             display_name=args.endpoint_id,
             description=f"ml-serving endpoint {plan.name}",
             location=args.region,
             region=args.region,
-            encryption_spec={"kms_key_name": keys.key.id},
+            encryption_spec={"kms_key_name": args.key.key_id},
             # Reachable only through a forwarding rule in an allowed project's VPC, never publicly.
             private_service_connect_config={
                 "enable_private_service_connect": True,
                 "project_allowlists": [args.project],
             },
             predict_request_response_logging_config=logging,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.key.grants)),
         )
-        self.alert_policies = self._alerts(name, args)
-        self.deployment = VertexDeployment(
+        alerts = self._alerts(name, args)
+        deployment = VertexDeployment(
             f"{name}-deployment",
             {
                 "project": args.project,
                 "region": args.region,
                 "endpoint_id": args.endpoint_id,
-                "models": [self._model(args, m, keys.key.id) for m in plan.models],
+                "models": [self._model(args, m, account) for m in plan.models],
                 "rollout": {
                     "strategy": plan.rollout.strategy,
                     "step_percent": plan.rollout.step_percent,
                     "wait_seconds": plan.rollout.wait_seconds,
                 },
-                "alert_policies": [a.name for a in self.alert_policies],
+                "alert_policies": [a.name for a in alerts],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint, *reads]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint, *reads]),
         )
-        self.private_address = gcp.compute.Address(
+        address = gcp.compute.Address(
             f"{name}-psc-address",
             address_type="INTERNAL",
-            subnetwork=network.subnet_id,
+            subnetwork=args.subnet_id,
             region=args.region,
             opts=child(self),
         )
         gcp.compute.ForwardingRule(
             f"{name}-psc",
-            network=network.network_id,
-            ip_address=self.private_address.id,
+            network=args.network_id,
+            ip_address=address.id,
             # A PSC consumer endpoint: no load-balancing scheme, the service attachment as target.
             load_balancing_scheme="",
-            target=self.deployment.service_attachment,
+            target=deployment.service_attachment,
             region=args.region,
             opts=child(self),
         )
-        self.register_outputs({"endpoint_id": args.endpoint_id, "private_address": self.private_address.address})
+        self.endpoint_name = endpoint.id
+        self.split = deployment.split
+        self.private_address = address.address
+        self.register_outputs(
+            {"endpoint_name": self.endpoint_name, "split": self.split, "private_address": self.private_address}
+        )
 
-    def _artifact_read(self, name: str, args: ManagedEndpointArgs) -> list[pulumi.Resource]:
+    def _artifact_read(
+        self, name: str, args: ManagedEndpointArgs, account: gcp.serviceaccount.Account
+    ) -> list[pulumi.Resource]:
         """The serving account reads its models' artifact prefixes in the stack's bucket, nothing else."""
         prefixes = sorted({m.artifact.rstrip("/") for m in args.endpoint.models if "://" not in m.artifact})
         if not prefixes:
@@ -151,13 +150,15 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 f"{name}-reads-artifacts",
                 bucket=args.bucket_name,
                 role=OBJECT_VIEWER,
-                member=self.service_account.member,
+                member=account.member,
                 condition={"title": "own-artifacts", "expression": expression},
                 opts=child(self),
             )
         ]
 
-    def _model(self, args: ManagedEndpointArgs, model: ModelPlan, key: pulumi.Input[str]) -> dict[str, Any]:
+    def _model(
+        self, args: ManagedEndpointArgs, model: ModelPlan, account: gcp.serviceaccount.Account
+    ) -> dict[str, Any]:
         """The Vertex AI Model (upload) and DeployedModel (deploy) bodies of one model version, verbatim
         as the API takes them (camelCase)."""
         plan = args.endpoint
@@ -180,10 +181,10 @@ class ManagedEndpoint(pulumi.ComponentResource):
                     "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
                     "ports": [{"containerPort": model.runtime.port}],
                 },
-                "encryptionSpec": {"kmsKeyName": key},
+                "encryptionSpec": {"kmsKeyName": args.key.key_id},
             },
             "deployment": {
-                "serviceAccount": self.service_account.email,
+                "serviceAccount": account.email,
                 "dedicatedResources": {
                     "machineSpec": machine,
                     "minReplicaCount": plan.min_replicas,

@@ -13,10 +13,19 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.clouds.gcp.agents import agent_emails
-from infra.clouds.options import child
+from infra.clouds.options import child, stateful
 
 ROTATION_SECONDS = 90 * 24 * 3600  # rotate at least every 90 days
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """What a component needs to encrypt with the stack's key: its id, and the grants that let the
+    service agents use it (a CMEK resource created before them fails)."""
+
+    key_id: pulumi.Input[str]
+    grants: tuple[pulumi.Resource, ...]
 
 
 @dataclass(frozen=True)
@@ -28,33 +37,37 @@ class KeysArgs:
 
 
 class Keys(pulumi.ComponentResource):
-    key_ring: gcp.kms.KeyRing
-    key: gcp.kms.CryptoKey
-    agent_emails: dict[str, pulumi.Output[str]]
+    """The key's id (what CMEK fields take) and its ring; `grants` and `agent_emails` for the
+    components that encrypt with it (they must wait for the grants)."""
+
+    key_id: pulumi.Output[str]
+    key_ring_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:Keys", name, None, opts)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        self.key_ring = gcp.kms.KeyRing(f"{name}-ring", location=args.region, opts=stateful)
-        self.key = gcp.kms.CryptoKey(
+        key_ring = gcp.kms.KeyRing(f"{name}-ring", location=args.region, opts=stateful(args.protect, self))
+        key = gcp.kms.CryptoKey(
             f"{name}-key",
-            key_ring=self.key_ring.id,
+            key_ring=key_ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=f"{ROTATION_SECONDS}s",
             version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
             # Versions scheduled for destruction stay recoverable this long: the maximum in prod.
             destroy_scheduled_duration=f"{(120 if args.protect else 1) * 24 * 3600}s",
-            opts=stateful,
+            opts=stateful(args.protect, self),
         )
         self.agent_emails = agent_emails(name, args.project, list(args.agents), child(self))
         self.grants = [
             gcp.kms.CryptoKeyIAMMember(
                 f"{name}-{agent}-encrypter",
-                crypto_key_id=self.key.id,
+                crypto_key_id=key.id,
                 role=ENCRYPTER,
                 member=pulumi.Output.concat("serviceAccount:", email),
                 opts=child(self),
             )
             for agent, email in self.agent_emails.items()
         ]
-        self.register_outputs({"key": self.key.id, "key_ring": self.key_ring.id})
+        self.use = KeyUse(key.id, tuple(self.grants))
+        self.key_id = key.id
+        self.key_ring_id = key_ring.id
+        self.register_outputs({"key_id": self.key_id, "key_ring_id": self.key_ring_id})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.clouds.gcp.keys import Keys
+from infra.clouds.gcp.keys import KeyUse
 
 UNTAGGED_DAYS = 7  # layers left by failed or superseded pushes
 
@@ -21,13 +21,13 @@ class RegistryArgs:
     keep_images: int  # newest versions kept whatever their tags
     served_tags: tuple[str, ...]  # tags this stack's endpoints run: always kept
     protect: bool
+    key: KeyUse
 
 
 class Registry(pulumi.ComponentResource):
-    repository: gcp.artifactregistry.Repository
-    url: str
+    url: str  # <region>-docker.pkg.dev/<project>/<repository>: what images are tagged under
 
-    def __init__(self, name: str, args: RegistryArgs, keys: Keys, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:Registry", name, None, opts)
         # Keep policies win over delete policies in Artifact Registry: a served or recent image
         # survives the delete rule whatever its age.
@@ -47,18 +47,18 @@ class Registry(pulumi.ComponentResource):
                     "condition": {"tag_state": "TAGGED", "tag_prefixes": list(args.served_tags)},
                 }
             )
-        self.repository = gcp.artifactregistry.Repository(
+        gcp.artifactregistry.Repository(
             f"{name}-repository",
             repository_id=args.repository_id,
             location=args.region,
             format="DOCKER",
             mode="STANDARD_REPOSITORY",
             docker_config={"immutable_tags": True},
-            kms_key_name=keys.key.id,
+            kms_key_name=args.key.key_id,
             cleanup_policies=policies,
             cleanup_policy_dry_run=False,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=keys.grants
+                parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=list(args.key.grants)
             ),
         )
         self.url = f"{args.region}-docker.pkg.dev/{args.project}/{args.repository_id}"

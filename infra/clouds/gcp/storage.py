@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.clouds.gcp.keys import Keys
+from infra.clouds.gcp.keys import KeyUse
 
 NONCURRENT_DAYS = 30  # a replaced or deleted artifact stays recoverable this long
 
@@ -19,25 +19,27 @@ class ModelStoreArgs:
     bucket_name: str
     dataset_id: str | None  # request-response logs (None: the environment captures nothing)
     protect: bool
+    key: KeyUse
+    vertex_agent: pulumi.Input[str]  # the Vertex AI service agent's email
 
 
 class ModelStore(pulumi.ComponentResource):
-    bucket: gcp.storage.Bucket
-    dataset: gcp.bigquery.Dataset | None
+    bucket_name: pulumi.Output[str]
+    dataset_id: pulumi.Output[str] | None  # the request-log dataset, where the environment captures
 
-    def __init__(self, name: str, args: ModelStoreArgs, keys: Keys, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:ModelStore", name, None, opts)
         stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=keys.grants
+            parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=list(args.key.grants)
         )
-        self.bucket = gcp.storage.Bucket(
+        bucket = gcp.storage.Bucket(
             f"{name}-bucket",
             name=args.bucket_name,
             location=args.region,
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning={"enabled": True},
-            encryption={"default_kms_key_name": keys.key.id},
+            encryption={"default_kms_key_name": args.key.key_id},
             lifecycle_rules=[
                 {
                     "action": {"type": "Delete"},
@@ -47,32 +49,34 @@ class ModelStore(pulumi.ComponentResource):
             force_destroy=not args.protect,
             opts=stateful,
         )
-        vertex_agent = pulumi.Output.concat("serviceAccount:", keys.agent_emails["aiplatform"])
+        vertex_agent = pulumi.Output.concat("serviceAccount:", args.vertex_agent)
         # Vertex AI copies a model's artifacts at upload with its service agent.
         gcp.storage.BucketIAMMember(
             f"{name}-vertex-reads",
-            bucket=self.bucket.name,
+            bucket=bucket.name,
             role="roles/storage.objectViewer",
             member=vertex_agent,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.dataset = None
+        self.bucket_name = bucket.name
+        self.dataset_id: pulumi.Output[str] | None = None
         if args.dataset_id is not None:
-            self.dataset = gcp.bigquery.Dataset(
+            dataset = gcp.bigquery.Dataset(
                 f"{name}-request-logs",
                 dataset_id=args.dataset_id,
                 location=args.region,
                 description="Vertex AI request-response logs of this stack's endpoints",
-                default_encryption_configuration={"kms_key_name": keys.key.id},
+                default_encryption_configuration={"kms_key_name": args.key.key_id},
                 delete_contents_on_destroy=not args.protect,
                 opts=stateful,
             )
             # Vertex AI writes the request-response log table with its service agent.
             gcp.bigquery.DatasetIamMember(
                 f"{name}-vertex-writes-logs",
-                dataset_id=self.dataset.dataset_id,
+                dataset_id=dataset.dataset_id,
                 role="roles/bigquery.dataEditor",
                 member=vertex_agent,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.register_outputs({"bucket": self.bucket.name})
+            self.dataset_id = dataset.dataset_id
+        self.register_outputs({"bucket_name": self.bucket_name, "dataset_id": self.dataset_id})
