@@ -24,8 +24,10 @@ class ModelStoreArgs:
 
 
 class ModelStore(pulumi.ComponentResource):
+    """Registers the bucket's name; `dataset_id` (the request-log dataset, None where the environment
+    captures nothing) is for the endpoints and registered nowhere, as a missing output cannot be."""
+
     bucket_name: pulumi.Output[str]
-    dataset_id: pulumi.Output[str] | None  # the request-log dataset, where the environment captures
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:ModelStore", name, None, opts)
@@ -79,4 +81,4 @@ class ModelStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.dataset_id = dataset.dataset_id
-        self.register_outputs({"bucket_name": self.bucket_name, "dataset_id": self.dataset_id})
+        self.register_outputs({"bucket_name": self.bucket_name})
