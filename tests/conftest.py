@@ -77,9 +77,6 @@ def run_program(tmp_path: Path, stack: str, config: dict[str, str]) -> dict[str,
 # Known failures found by the full run on the final tip of this stop (integration of parallel
 # landings); marked strict so each one fails the suite again the moment it is fixed. Fix first.
 KNOWN_BROKEN = {
-    "tests/aws/test_cost.py::test_node_volume_lines_count_the_launch_templates_volumes[aws-staging]": "cost x runtime",
-    "tests/aws/test_cost.py::test_node_volume_lines_count_the_launch_templates_volumes[aws-prod]": "cost x runtime",
-    "tests/aws/test_serving_runtime.py::test_a_graviton_system_pool_boots_the_arm64_ami": "runtime x shape",
     "tests/kubernetes/test_one_code_path.py::test_the_kubernetes_objects_are_the_same_on_every_cloud"
     "_apart_from_what_the_cloud_supplies[gcp-prod]": "GKE not wired",
     "tests/kubernetes/test_one_code_path.py::test_what_the_cloud_supplies_is_its_identity"

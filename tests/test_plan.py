@@ -102,3 +102,21 @@ def test_named_profile_and_auto_both_drive_instance_type_and_bounds() -> None:
     assert (by_name["intent"].min_replicas, by_name["intent"].max_replicas) == (2, 3)
     assert by_name["chat"].instance_type.startswith("ml.")
     assert by_name["chat"].max_replicas > by_name["chat"].min_replicas
+
+
+@pytest.mark.parametrize("instance_type", ["m5.large", "c7g.xlarge"])
+def test_a_system_pool_type_without_a_list_price_is_a_keyed_error(dev_config, instance_type) -> None:
+    # The estimate and the budget rule count the system pool; a type they cannot price is refused
+    # before any resource, with the key, the value and the priced types, never a crash in the estimate.
+    config = with_keys(dev_config, cluster={"system_pool": {"instance_type": instance_type}})
+    with pytest.raises(SpecError) as caught:
+        plan_of(config)
+    (line,) = [line for line in caught.value.lines if "system_pool" in line]
+    assert line.startswith(f"ml-serving:cluster.system_pool.instance_type: {instance_type!r} has no aws price")
+    assert "t4g.medium" in line and "m7i.large" in line
+
+
+def test_a_priced_graviton_system_pool_plans_arm64() -> None:
+    config = with_keys(read_config("aws-dev"), cluster={"system_pool": {"instance_type": "t4g.medium"}})
+    plan = plan_of(config)
+    assert plan.cluster is not None and plan.cluster.system_pool.architecture == "arm64"

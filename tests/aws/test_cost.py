@@ -76,13 +76,17 @@ def test_node_volume_lines_count_the_launch_templates_volumes(stack: str) -> Non
     resources = preview_of(stack)["resources"]
     plan = build_plan(load_spec(read_config(stack)), stack)
     lines = {i.what: i for i in estimate(plan).items if i.what.startswith("node volumes")}
-    groups = {g["name"]: g for g in _of(resources, "aws:eks/nodeGroup:NodeGroup")}
-    templates = {t["name"]: t for t in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")}
+    # Each node group found by the pool label it carries, and its launch template by the dependency the
+    # engine records for the group's launchTemplate input (logical names come from the naming layer).
+    groups = {g["inputs"]["labels"]["ml-serving/pool"]: g for g in _of(resources, "aws:eks/nodeGroup:NodeGroup")}
+    templates = {t["urn"]: t for t in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")}
     assert plan.cluster and len(lines) == 1 + len(plan.cluster.gpu_pools) == len(groups)
     for pool in (plan.cluster.system_pool, *plan.cluster.gpu_pools):
         line = lines[f"node volumes, pool {pool.name}: {pool.disk_gib} GiB per node"]
-        scaling = groups[f"cluster-{pool.name}"]["inputs"]["scalingConfig"]
-        (device,) = templates[f"cluster-{pool.name}"]["inputs"]["blockDeviceMappings"]
+        group = groups[pool.name]
+        scaling = group["inputs"]["scalingConfig"]
+        (template_urn,) = group["propertyDependencies"]["launchTemplate"]
+        (device,) = templates[template_urn]["inputs"]["blockDeviceMappings"]
         size = device["ebs"]["volumeSize"]
         assert (line.quantity_min, line.quantity_max) == (size * scaling["minSize"], size * scaling["maxSize"])
         assert device["ebs"]["volumeType"] == "gp3"
