@@ -85,7 +85,8 @@ def quantities(plan: Plan) -> dict[str, int]:
 def estimate(plan: Plan) -> Estimate:
     """Price every billable resource of the plan; raise KeyError when a price the plan needs is missing.
 
-    A cloud without a section in prices.yaml yet is priced for its instances only, and says so.
+    A cloud without a section in prices.yaml yet is priced for its instances only, and says so; so is
+    a system pool whose (user-chosen) instance type the price data lacks.
     """
     prices = load_prices().get(plan.cloud)
     if prices is None:
@@ -93,7 +94,14 @@ def estimate(plan: Plan) -> Estimate:
         gap = f"prices.yaml has no {plan.cloud} section yet: only the endpoint instances are counted"
         return Estimate(region, plan.region, tuple(_endpoints(plan)), gap)
     items = [*_endpoints(plan), *_cluster(plan, prices), *_items(plan, prices)]
-    return Estimate(prices.region, plan.region, tuple(i for i in items if i.quantity_max > 0))
+    gap = None
+    if plan.cluster and plan.cluster.system_pool.instance_type not in prices.instances:
+        # Any EC2/VM type may run the system pool; one the price data lacks is named, not guessed.
+        gap = (
+            f"system pool type {plan.cluster.system_pool.instance_type!r} has no list price in"
+            " infra/prices.yaml: its nodes are not counted"
+        )
+    return Estimate(prices.region, plan.region, tuple(i for i in items if i.quantity_max > 0), gap)
 
 
 def _endpoints(plan: Plan) -> list[LineItem]:
@@ -123,21 +131,20 @@ def _cluster(plan: Plan, prices: CloudPrices) -> list[LineItem]:
     if plan.cluster:
         pool = plan.cluster.system_pool
         price = prices.instances.get(pool.instance_type)
-        if price is None:
-            raise KeyError(f"prices.yaml has no {plan.cloud} price for system pool type {pool.instance_type!r}")
-        lines.append(
-            LineItem(
-                f"cluster system pool: {pool.instance_type}",
-                pool.min_nodes,
-                pool.max_nodes,
-                price.usd_per_hour,
-                "hour",
-                round(price.usd_per_hour * pool.min_nodes * HOURS_PER_MONTH, 2),
-                round(price.usd_per_hour * pool.max_nodes * HOURS_PER_MONTH, 2),
-                pool.capacity,
-                price.source,
+        if price is not None:
+            lines.append(
+                LineItem(
+                    f"cluster system pool: {pool.instance_type}",
+                    pool.min_nodes,
+                    pool.max_nodes,
+                    price.usd_per_hour,
+                    "hour",
+                    round(price.usd_per_hour * pool.min_nodes * HOURS_PER_MONTH, 2),
+                    round(price.usd_per_hour * pool.max_nodes * HOURS_PER_MONTH, 2),
+                    pool.capacity,
+                    price.source,
+                )
             )
-        )
         volume = prices.node_volume
         if volume is None:
             raise KeyError(f"prices.yaml has no {plan.cloud} node_volume price")

@@ -15,7 +15,6 @@ from infra.errors import EndpointKeyError, SpecError
 from infra.facts import architecture, cloud_facts, node_image
 from infra.kubernetes_plan import SYSTEM_POOL_DISK_GIB, KubernetesServing, serving
 from infra.naming import Names
-from infra.prices import load_prices
 from infra.runtime import ServingRuntime, engine_table
 from infra.sizing import formulas, solver
 from infra.sizing.layout import Layout
@@ -379,8 +378,7 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
 
 def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -> ClusterPlan | None:
     """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where a
-    pool's instance type has no node image for its architecture and accelerator, or the system pool's
-    type has no list price to count it by."""
+    pool's instance type has no node image for its architecture and accelerator."""
     gpu_endpoints = [e for e in endpoints if e.serving == "kubernetes"]
     if spec.cluster is None and not gpu_endpoints:
         return None
@@ -400,14 +398,6 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -
 
     system_type = sys_pool.instance_type or cloud_facts()[spec.cloud]["system_pool_instance_type"]
     arch, image = pool("cluster.system_pool.instance_type", system_type, None)
-    priced = load_prices().get(spec.cloud)
-    if priced is not None and system_type not in priced.instances:
-        # The estimate (and the budget rule on it) must count the system pool: an unpriced type
-        # is the user's choice to correct, not a crash inside the estimate.
-        problems.append(
-            f"ml-serving:cluster.system_pool.instance_type: {system_type!r} has no {spec.cloud} price in"
-            f" infra/prices.yaml; expected one of {', '.join(sorted(priced.instances))}"
-        )
     system = NodePoolPlan(
         name="system",
         instance_type=system_type,
