@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from infra.environments import ENVIRONMENTS
 from infra.errors import EndpointKeyError, SpecError
@@ -167,6 +167,8 @@ class Plan:
     tags: dict[str, str]
     budget_monthly_usd: float | None
     kubernetes: tuple[KubernetesServing, ...]  # per `serving: kubernetes` endpoint, in spec order
+    # The provider config keys the program reads ({"gcp:project": ...}), checked with the spec.
+    provider_config: dict[str, str] = field(default_factory=dict)
     data_capture_percent: int = 20  # share of requests captured when data_capture is on
 
     @property
@@ -233,6 +235,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         tags={"managed-by": "pulumi", "project": "ml-serving", "environment": spec.environment, **spec.tags},
         budget_monthly_usd=spec.budget_monthly_usd,
         kubernetes=tuple(kubernetes),
+        provider_config=dict(spec.provider_config),
     )
 
 

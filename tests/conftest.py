@@ -48,6 +48,11 @@ def with_keys(config: dict[str, str], **changes: Any) -> dict[str, str]:
     return updated
 
 
+def provider_keys(cloud: str) -> dict[str, str]:
+    """The provider config keys (`gcp:project`...) of `cloud`'s dev stack file, for a config moved to it."""
+    return {k: v for k, v in read_config(f"{cloud}-dev").items() if not k.startswith("ml-serving:")}
+
+
 def endpoints(config: dict[str, str]) -> list[dict[str, Any]]:
     return json.loads(config["ml-serving:endpoints"])
 

@@ -20,7 +20,7 @@ from infra.spec import load_spec
 from infra.spec.base import SECRET
 from infra.spec.cloud_rules import cloud_rules, regions
 from infra.summary import sizing_summary
-from tests.conftest import SHIPPED, STACKS, endpoints, with_keys
+from tests.conftest import SHIPPED, STACKS, endpoints, provider_keys, with_keys
 
 LINE = re.compile(r"^[a-z-]+:\S.*?: \S.*$")
 
@@ -283,7 +283,7 @@ def test_a_misspelt_namespace_is_not_also_reported_missing(dev_config) -> None:
 
 @pytest.mark.parametrize(("cloud", "region"), [("aws", "us-east-1"), ("azure", "eastus")])
 def test_upper_case_tag_keys_are_fine_where_the_cloud_allows_them(cloud: str, region: str, dev_config) -> None:
-    config = with_keys(dev_config, cloud=cloud, region=region, tags={"CostCenter": "ML-1234"})
+    config = with_keys(dev_config | provider_keys(cloud), cloud=cloud, region=region, tags={"CostCenter": "ML-1234"})
     assert load_spec(config).tags == {"CostCenter": "ML-1234"}
 
 
@@ -366,7 +366,8 @@ _kinds = {
 @given(data=st.data())
 def test_fuzzed_regions_ids_tags_and_names_validate_or_fail_cleanly(data, dev_config) -> None:
     keys = data.draw(st.sets(st.sampled_from(sorted(_kinds)), min_size=1))
-    config = with_keys(dev_config, **{key: data.draw(_kinds[key]) for key in keys})
+    providers = provider_keys("gcp") | provider_keys("azure")  # the drawn cloud's provider config is set
+    config = with_keys(dev_config | providers, **{key: data.draw(_kinds[key]) for key in keys})
     name = data.draw(st.one_of(st.just("chat"), _near))
     config = _endpoint_change(config, lambda e: e.update(name=name))
     try:
@@ -381,3 +382,18 @@ def test_fuzzed_regions_ids_tags_and_names_validate_or_fail_cleanly(data, dev_co
         assert re.match(rules["tags"]["key_pattern"], key) and re.match(rules["tags"]["value_pattern"], value)
     for value in [spec.network.vpc_id, *(spec.network.subnet_ids or [])]:
         assert value is None or any(re.match(r["pattern"], value) for r in rules["network_ids"].values())
+
+
+@pytest.mark.parametrize(
+    ("stack", "key", "value"),
+    [("gcp-dev", "gcp:project", "Acme_ML"), ("azure-dev", "azure-native:tenantId", "contoso.onmicrosoft.com")],
+)
+def test_the_providers_config_is_checked_with_the_spec_all_at_once(stack: str, key: str, value: str) -> None:
+    # The provider keys the program reads are user input too: reported with the spec's own problems,
+    # one line each, before any resource.
+    config = with_keys(read_config(stack) | {key: value}, environment="qa")
+    lines = _errors(config)
+    (provider_line,) = [line for line in lines if line.startswith(f"{key}:")]
+    assert provider_line.startswith(f"{key}: {value!r} is invalid; expected ") and "pulumi config set" in provider_line
+    assert any(line.startswith("ml-serving:environment:") for line in lines), lines
+    assert run_config(stack, config)["resources"] == []

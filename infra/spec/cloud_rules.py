@@ -1,4 +1,5 @@
-"""What each cloud accepts in a stack file (`cloud_rules.yaml` beside this file): regions, network ids, tags.
+"""What each cloud accepts in a stack file (`cloud_rules.yaml` beside this file): regions, network ids, tags
+and the provider config keys the program reads.
 
 AWS regions come from botocore's bundled endpoint data, read as a data file (no SDK import):
 a region is valid for a stack when every service the stack uses has an endpoint there.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ import yaml
 
 @cache
 def cloud_rules() -> dict[str, dict[str, Any]]:
-    """`{cloud: {regions, network_ids, tags}}` as written in `cloud_rules.yaml`."""
+    """`{cloud: {regions, network_ids, tags, provider_config}}` as written in `cloud_rules.yaml`."""
     return yaml.safe_load((Path(__file__).parent / "cloud_rules.yaml").read_text())
 
 
@@ -32,6 +35,18 @@ def regions(cloud: str, uses: frozenset[str]) -> tuple[frozenset[str], str]:
     for service in services[1:]:
         found &= _botocore_regions(service)
     return found, f"botocore's endpoint data for {', '.join(services)}"
+
+
+def provider_config_problems(cloud: str, config: Mapping[str, str]) -> list[str]:
+    """One line per provider config key of `cloud` (e.g. `gcp:project`) that is missing from the stack's
+    config or does not match its rule, naming the key, the value, what is expected and how to set it."""
+    problems = []
+    for key, rule in cloud_rules()[cloud]["provider_config"].items():
+        value = config.get(key)
+        if value is None or not re.match(rule["pattern"], value):
+            found = "missing" if value is None else f"{value!r} is invalid"
+            problems.append(f"{key}: {found}; expected {rule['expected']}; set it with `{rule['set']}`")
+    return problems
 
 
 @cache

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra.errors import SpecError
 from infra.spec.base import NAMESPACE, SECRET
+from infra.spec.cloud_rules import cloud_rules, provider_config_problems
 from infra.spec.stack import Spec
 
 
@@ -31,7 +32,8 @@ def config_to_input(config: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load_spec(config: Mapping[str, str]) -> Spec:
-    """Validate a whole stack's config; raise SpecError listing every problem at once.
+    """Validate a whole stack's config; raise SpecError listing every problem at once, the cloud
+    provider's config keys the program reads (`gcp:project`...) included.
 
     Pydantic skips a model's cross-checks while one of its fields is invalid, so a typo would hide
     them: after the first pass the offending keys are removed and the rest validated again, and
@@ -41,6 +43,8 @@ def load_spec(config: Mapping[str, str]) -> Spec:
     data = config_to_input(config)
     misspelt = _misspelt_namespace(config)
     lines = [f"{key}: unknown namespace {key.split(':')[0]!r}; did you mean '{NAMESPACE}:'?" for key in misspelt]
+    cloud = data.get("cloud")
+    lines += provider_config_problems(cloud, config) if isinstance(cloud, str) and cloud in cloud_rules() else []
     removed: list[str] = []
     for _ in range(3):
         try:
@@ -59,6 +63,7 @@ def load_spec(config: Mapping[str, str]) -> Spec:
             removed += [_key_path(loc) for loc in locs]
             continue
         if not lines:
+            spec._provider_config.update({key: config[key] for key in cloud_rules()[spec.cloud]["provider_config"]})
             return spec
         break
     missing = {f"{NAMESPACE}:{key.split(':', 1)[1]}: missing; this key is required" for key in misspelt}

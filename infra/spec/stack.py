@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from infra.catalog import load_profiles
 from infra.environments import ENVIRONMENTS
@@ -318,6 +318,14 @@ class Spec(_Strict):
         " and values. Values may be `secure:`.",
         json_schema_extra={SECRET_CAPABLE: True},
     )
+
+    _provider_config: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def provider_config(self) -> dict[str, str]:
+        """The cloud provider's config keys the program reads (`provider_config` in cloud_rules.yaml, e.g.
+        `{"gcp:project": "acme-ml"}`), set and checked by `load_spec`."""
+        return self._provider_config
 
     @property
     def served_image_tags(self) -> tuple[str, ...]:

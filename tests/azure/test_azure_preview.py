@@ -203,8 +203,11 @@ def test_a_stack_without_its_subscription_fails_with_one_line() -> None:
     config = with_keys(read_config("azure-dev"))
     config.pop("azure-native:subscriptionId")
     result = run_config("azure-dev", config)
-    assert result["error"].startswith("azure-native:subscriptionId: 'unset' is not a GUID")
-    assert result["resources"] == [] or all(r["type"].startswith("pulumi:providers") for r in result["resources"])
+    assert result["error"] == (
+        "azure-native:subscriptionId: missing; expected the subscription id, a GUID;"
+        " set it with `pulumi config set azure-native:subscriptionId <guid>`"
+    )
+    assert result["resources"] == []
 
 
 def test_outputs_name_endpoints_and_their_split() -> None:

@@ -286,7 +286,7 @@ def run_with(tmp_path, config: dict[str, str]) -> dict[str, Any]:
 def test_a_missing_project_is_one_line_naming_the_key_before_any_resource(tmp_path) -> None:
     config = {k: v for k, v in read_config("gcp-dev").items() if k != "gcp:project"}
     result = run_with(tmp_path, config)
-    assert result["error"].startswith("gcp:project: None is invalid; expected the Google Cloud project id")
+    assert result["error"].startswith("gcp:project: missing; expected the Google Cloud project id")
     assert result["resources"] == []
 
 

@@ -23,7 +23,7 @@ from infra.plan import Plan
 
 
 def translate(plan: Plan) -> dict[str, Any]:
-    subscription_id, tenant_id = directory_ids()
+    subscription_id, tenant_id = directory_ids(plan)
     provider = azure.Provider("azure", location=plan.region, subscription_id=subscription_id, tenant_id=tenant_id)
     opts = pulumi.ResourceOptions(providers=[provider])
     group = ResourceGroup("resource-group", plan, opts)

@@ -7,7 +7,6 @@ so role definitions and the Key Vault tenant are known at preview and the policy
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
@@ -16,7 +15,6 @@ import pulumi_azure_native as azure
 from infra.clouds.options import stateful
 from infra.plan import Plan
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Built-in role definition ids (learn.microsoft.com, "Azure built-in roles"; not re-fetched this session).
 ROLES = {
     "AcrPull": "7f951dff-4b18-4a9f-8ab1-1b6fa8bd71ad",
@@ -29,19 +27,12 @@ ROLES = {
 }
 
 
-def directory_ids() -> tuple[str, str]:
-    """(subscription id, tenant id) from the provider's config; a RunError naming the key if unset."""
-    config = pulumi.Config("azure-native")
-    found = []
-    for key in ("subscriptionId", "tenantId"):
-        value = (config.get(key) or "").lower()
-        if not GUID.match(value):
-            raise pulumi.RunError(
-                f"azure-native:{key}: {value or 'unset'!r} is not a GUID; set it with"
-                f" `pulumi config set azure-native:{key} <guid>`"
-            )
-        found.append(value)
-    return found[0], found[1]
+def directory_ids(plan: Plan) -> tuple[str, str]:
+    """(subscription id, tenant id), lower case, from the provider's config (checked with the spec)."""
+    return (
+        plan.provider_config["azure-native:subscriptionId"].lower(),
+        plan.provider_config["azure-native:tenantId"].lower(),
+    )
 
 
 def group_name(plan: Plan) -> str:

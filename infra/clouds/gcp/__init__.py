@@ -3,7 +3,6 @@ region and the project named by the stack's `gcp:project`."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pulumi
@@ -17,25 +16,11 @@ from infra.clouds.gcp.registry import Registry, RegistryArgs
 from infra.clouds.gcp.storage import ModelStore, ModelStoreArgs
 from infra.plan import Plan
 
-# cloud.google.com/resource-manager/docs/creating-managing-projects: 6-30 characters, lowercase
-# letters, digits and hyphens, starting with a letter, not ending with a hyphen.
-PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 RELEASE_CHANNEL = {"prod": "STABLE"}  # others: REGULAR
 
 
-def project_id() -> str:
-    """The stack's `gcp:project`; pulumi.RunError naming the key when it is missing or malformed."""
-    project = pulumi.Config("gcp").get("project")
-    if project is None or not PROJECT_ID.match(project):
-        raise pulumi.RunError(
-            f"gcp:project: {project!r} is invalid; expected the Google Cloud project id to deploy to"
-            " (6-30 lowercase letters, digits and hyphens, starting with a letter)"
-        )
-    return project
-
-
 def translate(plan: Plan) -> dict[str, Any]:
-    project = project_id()
+    project = plan.provider_config["gcp:project"]  # checked with the spec (cloud_rules.yaml)
     names = plan.names
     provider = gcp.Provider("gcp", project=project, region=plan.region, default_labels=plan.tags)
     opts = pulumi.ResourceOptions(providers=[provider])
