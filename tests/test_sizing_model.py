@@ -136,12 +136,23 @@ def test_a_higher_percentile_never_promises_less_latency() -> None:
 
 
 def test_the_model_meets_its_accuracy_target_on_the_published_measurements() -> None:
-    rows = yaml.safe_load(sizing_accuracy.TABLE.read_text())["rows"]
-    assert len(rows) >= 30 and all(r["source"] for r in rows)
+    rows = sizing_accuracy.load_table()
+    assert len(rows) >= 30 and len({r.gpu for r in rows}) >= 5 and any(r.encoder for r in rows)
     results = [sizing_accuracy.estimate(r) for r in rows]
     assert not [r.row for r in results if r.estimate is None], "a configuration measured running was refused"
     within = sum(sizing_accuracy.LOW <= (r.ratio or 0) <= sizing_accuracy.HIGH for r in results) / len(results)
     assert within >= sizing_accuracy.TARGET
+
+
+def test_a_misspelt_measurement_key_is_an_error_naming_the_row(tmp_path) -> None:
+    data = yaml.safe_load(sizing_accuracy.TABLE.read_text())
+    data["rows"][3]["measured_output_token_per_s"] = data["rows"][3].pop("measured_output_tokens_per_s")
+    table = tmp_path / "measurements.yaml"
+    table.write_text(yaml.safe_dump(data))
+    with pytest.raises(
+        ValueError, match=r"^measurements.yaml: rows\[3\] \(Llama 3.1 8B\): measured_output_token_per_s"
+    ):
+        sizing_accuracy.load_table(table)
 
 
 # --- model_config and requirements -------------------------------------------------------------
