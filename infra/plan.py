@@ -265,8 +265,9 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         raise EndpointKeyError("autoscaling.max_replicas", f"{high} is below the minimum of {low} replicas")
     rps = _rps_per_replica(placement, req)
     if req is not None and high * rps < req.peak_rps:
+        carry = "replica carries" if high == 1 else "replicas carry"
         raise EndpointKeyError(
-            "autoscaling.max_replicas", f"{high} replicas carry {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}"
+            "autoscaling.max_replicas", f"{high} {carry} {high * rps:.1f} req/s, below peak_rps {req.peak_rps:g}"
         )
     strategy = ep.rollout.strategy or env.rollout
     # Managed services give every model version (live or shadow) a fleet of its own, sized for its

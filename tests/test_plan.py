@@ -68,7 +68,7 @@ def test_autoscaling_overrides_are_checked_against_the_peak(dev_config) -> None:
     eps[0]["sizing"]["requirements"]["peak_rps"] = 50
     with pytest.raises(SpecError) as caught:
         plan_of(with_keys(dev_config, endpoints=eps))
-    assert caught.value.lines[0].startswith("ml-serving:endpoints[0].autoscaling.max_replicas: 1 replicas carry")
+    assert caught.value.lines[0].startswith("ml-serving:endpoints[0].autoscaling.max_replicas: 1 replica carries")
     assert "below peak_rps 50" in caught.value.lines[0]
 
 

@@ -231,7 +231,7 @@ def test_size_json_has_the_placement_and_every_candidate() -> None:
     for candidate in report["candidates"]:
         assert {"instance_type", "feasible", "replicas_needed", "hourly_usd"} <= set(candidate)
         assert candidate["feasible"] or candidate["reason"]
-    cheapest = min(c["hourly_usd"] for c in report["candidates"] if c["feasible"])
+    cheapest = min(c["peak_hourly_usd"] for c in report["candidates"] if c["feasible"])
     assert report["hourly_usd"] == pytest.approx(cheapest, rel=1e-3)
     assert report["monthly_usd"] == pytest.approx(report["hourly_usd"] * 730, rel=1e-3)
 
@@ -253,6 +253,41 @@ def test_size_table_is_readable() -> None:
     assert "Candidates" in proc.stdout and "Alternatives" in proc.stdout and "$/month" in proc.stdout
 
 
+def test_candidates_are_priced_at_the_environments_replica_floor() -> None:
+    # 2 req/s needs one replica; prod keeps two. Every row is ranked and priced at what it would run,
+    # so the cheapest row of the table is the answer and no row shows fewer replicas than the floor.
+    proc = _size("--cloud", "gcp", "--params-billion", "8", "--peak-rps", "2", "--p95-latency-ms", "5000", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    feasible = [c for c in report["candidates"] if c["feasible"]]
+    assert report["replicas"]["min"] == 2 and all(c["replicas"] >= 2 for c in feasible)
+    assert any(c["replicas_needed"] == 1 for c in feasible)  # the floor, not the load, sets the count
+    best = min(feasible, key=lambda c: (c["peak_hourly_usd"], c["gpus"]))
+    assert best["instance_type"] == report["instance_type"]
+    assert best["peak_hourly_usd"] == pytest.approx(report["hourly_usd"], rel=1e-3)
+    chosen = next(c for c in feasible if c["instance_type"] == report["instance_type"])
+    assert chosen["peak_hourly_usd"] == pytest.approx(report["hourly_usd"], rel=1e-3)
+
+
+def test_an_alternative_that_saves_nothing_says_so() -> None:
+    # fp8 needs an fp8-capable accelerator, dearer than the GPU a 1B fp16 model already fits.
+    small = Requirements(peak_rps=5, p95_latency_ms=20_000, params_billion=1)
+    placement = solver.auto("aws", "managed", small, "on-demand", 2)
+    fp8 = next(a for a in placement.alternatives if a["option"] == "precision fp8")
+    assert fp8["feasible"] and float(fp8["saving_monthly_usd"]) < 0
+    assert fp8["note"] == f"no saving: costs ${-float(fp8['saving_monthly_usd']):,.2f}/month more than the choice"
+    for a in placement.alternatives:
+        if a["feasible"] and float(a["saving_monthly_usd"]) <= 0:
+            assert str(a["note"]).startswith("no saving")
+
+
+def test_one_replica_reads_as_one_replica() -> None:
+    placement = solver.auto(
+        "aws", "managed", req(params_billion=1, peak_rps=0.5, p95_latency_ms=20_000), "on-demand", 1
+    )
+    assert "-> 1 replica;" in placement.explanation
+
+
 def test_size_impossible_request_names_the_closest_option() -> None:
     proc = _size("--cloud", "aws", "--params-billion", "7", "--peak-rps", "40", "--p95-latency-ms", "50")
     assert proc.returncode == 2
@@ -265,6 +300,11 @@ def test_size_rejects_bad_flags_with_one_line() -> None:
     proc = _size("--cloud", "aws", "--params-billion", "7", "--peak-rps", "-3", "--p95-latency-ms", "800")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "--peak-rps: -3.0 is invalid; expected greater than 0"
+    proc = _size(
+        "--cloud", "aws", "--params-billion", "7", "--peak-rps", "3", "--p95-latency-ms", "800", "--percentile", "150"
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "--percentile: 150.0 is invalid; expected less than or equal to 99.9"
 
 
 # --- the serving layout ------------------------------------------------------------------------
@@ -325,8 +365,8 @@ def test_a_52_head_model_is_never_split_8_ways() -> None:
 
 def test_managed_replicas_are_one_server_and_kubernetes_nodes_pack_copies() -> None:
     small = req(peak_rps=20)
-    managed = solver.evaluate(CATALOG.find("aws", "ml.g6e.12xlarge", "managed"), small, "on-demand")  # type: ignore[arg-type]
-    nodes = solver.evaluate(CATALOG.find("aws", "g6e.12xlarge", "kubernetes"), small, "on-demand")  # type: ignore[arg-type]
+    managed = solver.evaluate(CATALOG.find("aws", "ml.g6e.12xlarge", "managed"), small, "on-demand")
+    nodes = solver.evaluate(CATALOG.find("aws", "g6e.12xlarge", "kubernetes"), small, "on-demand")
     assert managed.copies_per_instance == 1
     assert nodes.copies_per_instance * nodes.tensor_parallel == 4 and nodes.copies_per_instance > 1
 

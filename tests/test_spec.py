@@ -226,6 +226,10 @@ INVALID = {
         lambda c: _endpoint_change(c, lambda e: e.update(name=SECRET)),
         "ml-serving:endpoints[0].name: a secure value; the offline preview cannot check it",
     ),
+    "nothing to serve": (
+        lambda c: with_keys(c, endpoints=[], cluster=None),
+        "ml-serving:endpoints: [] with no cluster; the stack would serve nothing",
+    ),
     "spot on managed": (
         lambda c: _endpoint_change(c, lambda e: e["sizing"].update(capacity="spot")),
         "ml-serving:endpoints[0].sizing.capacity: 'spot' needs serving: kubernetes",

@@ -36,7 +36,8 @@ def requirements_from(args: argparse.Namespace) -> Requirements:
     try:
         return Requirements.model_validate(values)
     except ValidationError as exc:
-        lines = error_lines(exc, lambda loc: "--" + "-".join(str(p) for p in loc).replace("_", "-"))
+        # Bare keys here: flags_for_keys writes each as its flag, exactly once.
+        lines = error_lines(exc, lambda loc: ".".join(str(p) for p in loc))
         raise SpecError([flags_for_keys(line.removeprefix(f"{NAMESPACE}:")) for line in lines]) from None
 
 
@@ -70,7 +71,16 @@ def size_report(args: argparse.Namespace) -> dict[str, Any]:
         "monthly_usd_min": round(placement.hourly_usd(placement.min_replicas) * solver.HOURS_PER_MONTH, 2),
         "explanation": placement.explanation,
         "alternatives": list(placement.alternatives),
-        "candidates": [c.as_dict() for c in placement.candidates],
+        # Each row at the replicas it would run here (the environment's floor included), so the table
+        # ranks and prices candidates on the basis the choice was made on.
+        "candidates": [
+            {
+                **c.as_dict(),
+                "replicas": max(c.replicas_needed, floor) if c.feasible else 0,
+                "peak_hourly_usd": round(c.peak_hourly_usd(floor), 4) if c.feasible else 0.0,
+            }
+            for c in placement.candidates
+        ],
     }
 
 
@@ -85,14 +95,14 @@ def render_report(report: dict[str, Any], console: Console) -> None:
     table = Table(title="Candidates (cheapest feasible first)", title_justify="left")
     for column in ("instance type", "GPUs", "feasible", "replicas", "$/h at peak", "req/s each", "p95 ms", "why not"):
         table.add_column(column)
-    ordered = sorted(report["candidates"], key=lambda c: (not c["feasible"], c["hourly_usd"]))
+    ordered = sorted(report["candidates"], key=lambda c: (not c["feasible"], c["peak_hourly_usd"], c["gpus"]))
     for c in ordered:
         table.add_row(
             c["instance_type"],
             f"{c['gpus']}x {c['gpu']}",
             "yes" if c["feasible"] else "no",
-            str(c["replicas_needed"] or ""),
-            f"{c['hourly_usd']:,.2f}" if c["feasible"] else "",
+            str(c["replicas"] or ""),
+            f"{c['peak_hourly_usd']:,.2f}" if c["feasible"] else "",
             f"{c['rps_per_replica']:.2f}" if c["feasible"] else "",
             f"{c['latency_ms']:.0f}" if c["latency_ms"] else "",
             c.get("reason", ""),

@@ -326,8 +326,8 @@ def auto(cloud: str, target: Target, req: Requirements, capacity: str, floor: in
         f"{layout.tensor_parallel}, each batching {layout.max_num_seqs} sequences in a KV budget of "
         f"{layout.kv_cache_tokens:,} tokens; predicted p{req.percentile:g} {predicted}; "
         f"{best.rps_per_replica:.2f} req/s per replica; peak {req.peak_rps:g} req/s x {PEAK_HEADROOM} headroom -> "
-        f"{best.replicas_needed} replicas; cheapest of {sum(c.feasible for c in candidates)} feasible of "
-        f"{len(candidates)} rows."
+        f"{best.replicas_needed} replica{'' if best.replicas_needed == 1 else 's'}; "
+        f"cheapest of {sum(c.feasible for c in candidates)} feasible of {len(candidates)} rows."
     )
     return Placement(
         row,
@@ -364,7 +364,14 @@ def _alternatives(
             continue
         monthly = alt.peak_hourly_usd(floor) * HOURS_PER_MONTH
         note = (
-            "accuracy trade-off: quantization can cost quality; validate on your own evaluation set"
+            # Not an alternative to recommend: say so rather than leave a negative saving unexplained.
+            (
+                f"no saving: costs ${monthly - base_monthly:,.2f}/month more than the choice"
+                if monthly > base_monthly
+                else "no saving: the same monthly cost as the choice"
+            )
+            if monthly >= base_monthly
+            else "accuracy trade-off: quantization can cost quality; validate on your own evaluation set"
             if precision
             else "spot capacity can be reclaimed at two minutes' notice"
             if cap == "spot"

@@ -352,6 +352,11 @@ class Spec(_Strict):
                     else (f"nothing: {self.cloud} stacks take no private DNS zones")
                 )
                 problems.append(f"network.private_dns_zone_ids[{i}]: {zone_id!r} is not valid; expected {expected}")
+        if not self.endpoints and self.cluster is None:
+            problems.append(
+                "endpoints: [] with no cluster; the stack would serve nothing; expected at least one endpoint"
+                " (or `cluster:` to prepare capacity before the first endpoint)"
+            )
         names = [e.name for e in self.endpoints]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"endpoints: endpoint name {name!r} repeats; names must be unique")
