@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from infra.addressing import carve, pod_range_problem
 from infra.environments import ENVIRONMENTS
 from infra.errors import EndpointKeyError, SpecError
 from infra.facts import architecture, cloud_facts, node_image
@@ -148,6 +149,8 @@ class NetworkPlan:
     private_endpoints: tuple[str, ...] = ()
     # Kubernetes nodes pull an image from outside the cloud's registries: the network needs egress.
     egress: bool = False
+    # A created network's ranges, carved by infra/addressing.py: {zone or role: CIDR}.
+    ranges: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -202,14 +205,19 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         cluster = _cluster(spec, endpoints, {k.endpoint: k.node_disk_gib for k in kubernetes})
     except SpecError as exc:
         problems += exc.lines
-    if problems:
-        raise SpecError(problems)
     facts = cloud_facts()[spec.cloud]
     zones = tuple(spec.network.zones or [z.format(region=spec.region) for z in facts["zones"][:2]])
+    cidr = spec.network.cidr or "10.0.0.0/16" if spec.network.create else None
+    ranges = carve(spec.cloud, cidr, zones) if cidr else {}
+    if cidr and cluster:
+        nodes = sum(p.max_nodes for p in (cluster.system_pool, *cluster.gpu_pools))
+        problems += filter(None, [pod_range_problem(spec.cloud, cidr, ranges, nodes)])
+    if problems:
+        raise SpecError(problems)
     services = facts.get("private_endpoints", {})
     network = NetworkPlan(
         spec.network.create,
-        spec.network.cidr or "10.0.0.0/16" if spec.network.create else None,
+        cidr,
         zones,
         spec.network.vpc_id,
         tuple(spec.network.subnet_ids or ()),
@@ -218,6 +226,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         if spec.network.create
         else (),
         egress=_needs_egress(spec, facts.get("private_image_pattern")),
+        ranges=ranges,
     )
     return Plan(
         cloud=spec.cloud,

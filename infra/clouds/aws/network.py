@@ -5,7 +5,6 @@ Or, when the stack names an existing VPC, only the security group our workloads 
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 import pulumi
@@ -74,15 +73,13 @@ class Network(pulumi.ComponentResource):
             opts=child(self),
         )
         self.vpc_id = vpc.id
-        # One block per zone, a quarter of the VPC each (at most three zones).
-        blocks = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
         subnets: list[aws.ec2.Subnet] = []
         route_tables: list[aws.ec2.RouteTable] = []
-        for zone, block in zip(args.network.zones, blocks, strict=False):
+        for zone in args.network.zones:
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
                 vpc_id=vpc.id,
-                cidr_block=str(block),
+                cidr_block=args.network.ranges[zone],  # the plan's block for this zone
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
                 tags={"Name": args.subnet_names[zone], "kubernetes.io/role/internal-elb": "1"},

@@ -7,7 +7,6 @@ second for cluster nodes) and any existing private DNS zones (a hub's) by resour
 
 from __future__ import annotations
 
-import ipaddress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,8 +61,6 @@ class Network(pulumi.ComponentResource):
         )
 
     def _create(self, name: str, site: Site, cidr: str) -> None:
-        # The first quarter for private endpoints, the second for cluster nodes; the rest stays free.
-        blocks = [str(b) for b in ipaddress.ip_network(cidr).subnets(prefixlen_diff=2)]
         vnet = azure.network.VirtualNetwork(
             f"{name}-vnet",
             resource_group_name=site.group_name,
@@ -74,7 +71,7 @@ class Network(pulumi.ComponentResource):
         )
         self.vnet_id = vnet.id
         ids: list[pulumi.Output[str]] = []
-        for subnet_name, block in zip(SUBNETS, blocks, strict=False):
+        for subnet_name in SUBNETS:
             nsg = azure.network.NetworkSecurityGroup(
                 f"{name}-{subnet_name}-nsg",
                 resource_group_name=site.group_name,
@@ -100,7 +97,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-{subnet_name}",
                 resource_group_name=site.group_name,
                 virtual_network_name=vnet.name,
-                address_prefix=block,
+                address_prefix=site.plan.network.ranges[subnet_name],  # the plan's block
                 # No implicit internet egress: Azure services are reached through private endpoints.
                 default_outbound_access=False,
                 # NSGs apply to private endpoints only with their network policies on.

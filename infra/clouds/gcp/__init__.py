@@ -48,7 +48,7 @@ def translate(plan: Plan) -> dict[str, Any]:
         "network",
         NetworkArgs(
             plan.region,
-            net.cidr if net.create else None,
+            net.ranges if net.create else None,
             net.vpc_id,
             net.subnet_ids[0] if net.subnet_ids else None,
             net.egress,

@@ -7,7 +7,6 @@ secondary ranges `pods` and `services` for a cluster).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 import pulumi
@@ -24,26 +23,9 @@ FLOW_LOGS: gcp.compute.SubnetworkLogConfigArgsDict = {
 
 
 @dataclass(frozen=True)
-class Ranges:
-    nodes: str
-    pods: str
-    services: str
-
-
-def ranges(cidr: str) -> Ranges:
-    """Carve the stack's CIDR: a quarter for nodes (and PSC addresses), half for pods (GKE gives each
-    node a /24 of pods), an eighth for services. A /16 gives 16k node, 32k pod and 8k service IPs."""
-    network = ipaddress.ip_network(cidr)
-    first_half, second_half = network.subnets(prefixlen_diff=1)
-    nodes, rest = first_half.subnets(prefixlen_diff=1)
-    services = next(rest.subnets(prefixlen_diff=1))
-    return Ranges(str(nodes), str(second_half), str(services))
-
-
-@dataclass(frozen=True)
 class NetworkArgs:
     region: str
-    cidr: str | None  # None: use `network_id` and `subnet_id`
+    ranges: dict[str, str] | None  # the plan's nodes/pods/services ranges; None: use `network_id` and `subnet_id`
     network_id: str | None
     subnet_id: str | None
     egress_nat: bool  # nodes pull images from registries outside Google
@@ -57,15 +39,15 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:Network", name, None, opts)
-        if args.cidr is None:
+        if args.ranges is None:
             assert args.network_id is not None and args.subnet_id is not None  # the plan gives both
             self.network_id = pulumi.Output.from_input(args.network_id)
             self.subnet_id = pulumi.Output.from_input(args.subnet_id)
         else:
-            self._create(name, args, ranges(args.cidr))
+            self._create(name, args, args.ranges)
         self.register_outputs({"network_id": self.network_id, "subnet_id": self.subnet_id})
 
-    def _create(self, name: str, args: NetworkArgs, carved: Ranges) -> None:
+    def _create(self, name: str, args: NetworkArgs, ranges: dict[str, str]) -> None:
         network = gcp.compute.Network(
             f"{name}-vpc",
             name=args.network_name,
@@ -78,10 +60,10 @@ class Network(pulumi.ComponentResource):
             name=args.subnet_name,
             network=network.id,
             region=args.region,
-            ip_cidr_range=carved.nodes,
+            ip_cidr_range=ranges["nodes"],
             secondary_ip_ranges=[
-                {"range_name": PODS, "ip_cidr_range": carved.pods},
-                {"range_name": SERVICES, "ip_cidr_range": carved.services},
+                {"range_name": PODS, "ip_cidr_range": ranges["pods"]},
+                {"range_name": SERVICES, "ip_cidr_range": ranges["services"]},
             ],
             # Nodes and PSC endpoints have no external address: Google APIs (Artifact Registry,
             # Cloud Storage, Vertex AI) are reached through Private Google Access.
