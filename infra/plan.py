@@ -151,6 +151,8 @@ class NetworkPlan:
     egress: bool = False
     # A created network's ranges, carved by infra/addressing.py: {zone or role: CIDR}.
     ranges: dict[str, str] = field(default_factory=dict)
+    # The names of the subnet's secondary ranges for pods and services (GKE; created or the user's).
+    secondary_ranges: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         else (),
         egress=_needs_egress(spec, facts.get("private_image_pattern")),
         ranges=ranges,
+        secondary_ranges={"pods": "pods", "services": "services"} | dict(spec.network.secondary_ranges or {}),
     )
     return Plan(
         cloud=spec.cloud,

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.addressing import carve
+from infra.engine.mockrun import run_config
 from infra.engine.stackfile import read_config
 from infra.errors import SpecError
 from infra.plan import build_plan
@@ -61,3 +62,21 @@ def test_the_program_builds_the_ranges_the_plan_carves(stack: str) -> None:
         built |= {r["ipCidrRange"] for r in inputs.get("secondaryIpRanges", [])}
     # Every planned range is built (the VPC's own block aside, nothing else is carved).
     assert set(plan.network.ranges.values()) == built - {plan.network.cidr}
+
+
+def test_an_existing_gcp_subnet_is_used_with_the_secondary_ranges_the_stack_names() -> None:
+    network = {
+        "vpc_id": "projects/acme-net/global/networks/shared",
+        "subnet_ids": ["projects/acme-net/regions/us-central1/subnetworks/serving"],
+        "secondary_ranges": {"pods": "gke-pods"},
+    }
+    result = run_config("gcp-staging", with_keys(read_config("gcp-staging"), network=network))
+    assert result["error"] is None, result["error"]
+    types = {r["type"] for r in result["resources"]}
+    assert "gcp:compute/subnetwork:Subnetwork" not in types and "gcp:compute/network:Network" not in types
+    (cluster,) = [r for r in result["resources"] if r["type"] == "gcp:container/cluster:Cluster"]
+    assert cluster["inputs"]["subnetwork"] == network["subnet_ids"][0]
+    assert cluster["inputs"]["ipAllocationPolicy"] == {
+        "clusterSecondaryRangeName": "gke-pods",
+        "servicesSecondaryRangeName": "services",
+    }

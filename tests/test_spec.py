@@ -47,6 +47,10 @@ def _endpoint_change(config: dict[str, str], change) -> dict[str, str]:
     return with_keys(config, endpoints=eps)
 
 
+AZURE_VNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/" + (
+    "Microsoft.Network/virtualNetworks/hub"
+)
+
 INVALID = {
     "bad enum": (
         lambda c: with_keys(c, environment="qa"),
@@ -193,6 +197,32 @@ INVALID = {
     "azure network by name": (
         lambda c: with_keys(c, cloud="azure", region="eastus", network={"vpc_id": "serving", "subnet_ids": ["a", "b"]}),
         "ml-serving:network.vpc_id: 'serving' is not a azure id such as '/subscriptions/",
+    ),
+    "one subnet on aws": (
+        lambda c: with_keys(c, network={"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d"]}),
+        "ml-serving:network.subnet_ids: 1 given; aws takes 2-16: private subnets in at least two zones",
+    ),
+    "two subnets on gcp (one is ignored)": (
+        lambda c: with_keys(
+            c | provider_keys("gcp"),
+            cloud="gcp",
+            region="us-central1",
+            network={"vpc_id": "vpc", "subnet_ids": ["a", "b"]},
+        ),
+        "ml-serving:network.subnet_ids: 2 given; gcp takes 1: the one regional subnet",
+    ),
+    "three subnets on azure (one is ignored)": (
+        lambda c: with_keys(
+            c | provider_keys("azure"),
+            cloud="azure",
+            region="eastus",
+            network={"vpc_id": AZURE_VNET, "subnet_ids": [f"{AZURE_VNET}/subnets/{n}" for n in "abc"]},
+        ),
+        "ml-serving:network.subnet_ids: 3 given; azure takes 2: the private endpoints' subnet, then the AKS nodes'",
+    ),
+    "secondary ranges on aws": (
+        lambda c: with_keys(c, network={"secondary_ranges": {"pods": "p"}}),
+        "ml-serving:network.secondary_ranges: {'pods': 'p'} names an existing subnet's secondary ranges; aws subnets",
     ),
     "name too long": (
         lambda c: _endpoint_change(c, lambda e: e.update(name="a" * 33)),

@@ -50,8 +50,16 @@ class Network(_Strict):
     )
     subnet_ids: list[str] | None = Field(
         default=None,
-        min_length=2,
-        description="At least two subnets of the existing network (vpc_id), in the cloud's id format.",
+        min_length=1,
+        description="Subnets of the existing network (vpc_id), in the cloud's id format: on AWS two or more"
+        " private subnets in different zones; on GCP the one regional subnet; on Azure the private endpoints'"
+        " subnet, then the nodes' subnet.",
+    )
+    secondary_ranges: dict[Literal["pods", "services"], str] | None = Field(
+        default=None,
+        description="GCP, existing subnet with a cluster: the names of its secondary ranges for GKE pods and"
+        " services. Default {pods: pods, services: services}.",
+        examples=[{"pods": "gke-pods", "services": "gke-services"}],
     )
     # Existing private DNS zones (a hub's, shared by many networks) to register private endpoints in,
     # by resource id; the zones a stack needs and does not name here are created with it.
@@ -461,12 +469,26 @@ def _region_problems(spec: Spec) -> list[str]:
 
 
 def _network_problems(spec: Spec) -> list[str]:
-    """Existing network ids in the cloud's format: a name where an id belongs fails here, not at apply."""
+    """Existing network ids in the cloud's format and number (a name where an id belongs, or a subnet the
+    program would ignore, fails here, not at apply); secondary range names only where subnets carry them."""
     formats = cloud_rules()[spec.cloud]["network_ids"]
+    count = cloud_rules()[spec.cloud]["existing_subnets"]
+    subnets = spec.network.subnet_ids
+    wanted = str(count["min"]) if count["min"] == count["max"] else f"{count['min']}-{count['max']}"
+    problems = []
+    if subnets is not None and not count["min"] <= len(subnets) <= count["max"]:
+        problems.append(f"network.subnet_ids: {len(subnets)} given; {spec.cloud} takes {wanted}: {count['roles']}")
+    ranges = spec.network.secondary_ranges
+    if ranges is not None and not (count.get("secondary_ranges") and subnets is not None):
+        why = (
+            "taken only with existing subnet_ids"
+            if count.get("secondary_ranges")
+            else f"{spec.cloud} subnets carry none"
+        )
+        problems.append(f"network.secondary_ranges: {ranges!r} names an existing subnet's secondary ranges; {why}")
     given = [("vpc_id", spec.network.vpc_id)] + [
         (f"subnet_ids[{i}]", s) for i, s in enumerate(spec.network.subnet_ids or [])
     ]
-    problems = []
     for at, value in given:
         rule = formats[at.split("[")[0]]
         if value is not None and not re.match(rule["pattern"], value):

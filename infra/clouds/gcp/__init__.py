@@ -49,8 +49,9 @@ def translate(plan: Plan) -> dict[str, Any]:
         NetworkArgs(
             plan.region,
             net.ranges if net.create else None,
+            net.secondary_ranges,
             net.vpc_id,
-            net.subnet_ids[0] if net.subnet_ids else None,
+            net.subnet_ids[0] if net.subnet_ids else None,  # the spec admits exactly one on GCP
             net.egress,
             names("compute_network", "vpc"),
             names("compute_subnetwork", plan.region),
@@ -122,6 +123,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 key=keys.use,
                 network_id=network.network_id,
                 subnet_id=network.subnet_id,
+                secondary_ranges=net.secondary_ranges,
                 repository_id=names("artifact_registry_repository", plan.registry_name),
             ),
             opts,

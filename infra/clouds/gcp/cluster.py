@@ -15,7 +15,6 @@ import pulumi_gcp as gcp
 
 from infra.clouds.gcp.keys import KeyUse
 from infra.clouds.gcp.machines import gke_accelerator, machine_type
-from infra.clouds.gcp.network import PODS, SERVICES
 from infra.clouds.options import child
 from infra.plan import ClusterPlan, NodePoolPlan
 
@@ -41,6 +40,7 @@ class ClusterArgs:
     key: KeyUse
     network_id: pulumi.Input[str]
     subnet_id: pulumi.Input[str]
+    secondary_ranges: dict[str, str]  # {"pods": name, "services": name} of the subnet's secondary ranges
     repository_id: str  # the stack's Artifact Registry repository the nodes pull from
 
 
@@ -91,7 +91,10 @@ class Cluster(pulumi.ComponentResource):
             network=args.network_id,
             subnetwork=args.subnet_id,
             networking_mode="VPC_NATIVE",
-            ip_allocation_policy={"cluster_secondary_range_name": PODS, "services_secondary_range_name": SERVICES},
+            ip_allocation_policy={
+                "cluster_secondary_range_name": args.secondary_ranges["pods"],
+                "services_secondary_range_name": args.secondary_ranges["services"],
+            },
             private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True},
             master_authorized_networks_config={
                 "cidr_blocks": [{"cidr_block": c, "display_name": "stack network"} for c in args.authorized_cidrs],

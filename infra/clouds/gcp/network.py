@@ -2,7 +2,7 @@
 flow logs, and a Cloud Router with NAT only when the plan says nodes pull images from outside Google.
 
 Or, when the stack names an existing network and subnet, their ids (the subnet must carry the
-secondary ranges `pods` and `services` for a cluster).
+secondary ranges the plan names, `pods` and `services` unless the stack says otherwise).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pulumi_gcp as gcp
 
 from infra.clouds.options import child
 
-PODS, SERVICES = "pods", "services"
 FLOW_LOGS: gcp.compute.SubnetworkLogConfigArgsDict = {
     "aggregation_interval": "INTERVAL_5_SEC",
     "flow_sampling": 0.5,
@@ -26,6 +25,7 @@ FLOW_LOGS: gcp.compute.SubnetworkLogConfigArgsDict = {
 class NetworkArgs:
     region: str
     ranges: dict[str, str] | None  # the plan's nodes/pods/services ranges; None: use `network_id` and `subnet_id`
+    secondary_ranges: dict[str, str]  # {"pods": name, "services": name} of the subnet's secondary ranges
     network_id: str | None
     subnet_id: str | None
     egress_nat: bool  # nodes pull images from registries outside Google
@@ -62,8 +62,8 @@ class Network(pulumi.ComponentResource):
             region=args.region,
             ip_cidr_range=ranges["nodes"],
             secondary_ip_ranges=[
-                {"range_name": PODS, "ip_cidr_range": ranges["pods"]},
-                {"range_name": SERVICES, "ip_cidr_range": ranges["services"]},
+                {"range_name": args.secondary_ranges[role], "ip_cidr_range": ranges[role]}
+                for role in ("pods", "services")
             ],
             # Nodes and PSC endpoints have no external address: Google APIs (Artifact Registry,
             # Cloud Storage, Vertex AI) are reached through Private Google Access.
