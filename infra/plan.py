@@ -16,7 +16,7 @@ from infra.errors import EndpointKeyError, SpecError
 from infra.facts import architecture, cloud_facts, node_image
 from infra.kubernetes_plan import SYSTEM_POOL_DISK_GIB, KubernetesServing, serving
 from infra.naming import Names
-from infra.runtime import ServingRuntime, engine_table
+from infra.runtime import ServingRuntime, engine_table, settings_to_send
 from infra.sizing import formulas, solver
 from infra.sizing.layout import Layout
 from infra.spec import Cluster, Endpoint, Model, Requirements, Spec
@@ -91,6 +91,7 @@ class Cost:
 class EndpointPlan:
     name: str
     serving: str  # managed | kubernetes
+    platform: str  # what starts its containers (sagemaker | vertex | azureml | kubernetes), from the cloud's facts
     instance_type: str
     gpu: str
     gpus: int
@@ -313,6 +314,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     return EndpointPlan(
         name=ep.name,
         serving=ep.serving,
+        platform=cloud_facts()[spec.cloud]["serving"][ep.serving]["platform"],
         instance_type=placement.row.name,
         gpu=placement.row.gpu.name if placement.row.gpu else "cpu",
         gpus=placement.row.gpus,
@@ -354,13 +356,15 @@ def _runtime(spec: Spec, ep: Endpoint, index: int, model: Model, layout: Layout)
 
     A managed endpoint runs one server per instance: the layout's copies run inside it (vLLM's
     data parallelism) where the engine can, and an engine that cannot is a spec error. On
-    Kubernetes every copy is a pod of its own, so each server runs one copy.
+    Kubernetes every copy is a pod of its own, so each server runs one copy. An engine the platform
+    cannot tell a setting it needs (an engine that reads only arguments, on a platform that passes
+    none) is a spec error too, saying what to do instead.
     """
     engine = ep.engine_of(model)
     copies = layout.copies_per_instance if ep.serving == "managed" else 1
-    limits = engine_table()[engine].limits
+    entry = engine_table()[engine]
     for setting, value in (("tensor_parallel", layout.tensor_parallel), ("copies_per_server", copies)):
-        most = limits.get(setting)
+        most = entry.limits.get(setting)
         if most is not None and value > most:
             raise EndpointKeyError(
                 f"models[{index}].engine",
@@ -368,7 +372,7 @@ def _runtime(spec: Spec, ep: Endpoint, index: int, model: Model, layout: Layout)
                 " for this placement; choose an engine that shards (vllm, tgi, lmi) or a smaller instance",
             )
     serving = cloud_facts()[spec.cloud]["serving"][ep.serving]
-    return ServingRuntime(
+    runtime = ServingRuntime(
         engine=engine,
         tensor_parallel=layout.tensor_parallel,
         copies_per_server=copies,
@@ -382,6 +386,15 @@ def _runtime(spec: Spec, ep: Endpoint, index: int, model: Model, layout: Layout)
         model_dir=serving["model_dir"],
         env=tuple(sorted(model.env.items())),
     )
+    platform = serving["platform"]
+    delivery = entry.platforms[platform]
+    unsent = settings_to_send(runtime, platform)
+    if delivery.via == "none" and unsent:
+        told = ", ".join(f"{name} {value}" for name, value in unsent.items())
+        raise EndpointKeyError(
+            f"models[{index}].engine", f"{platform} cannot tell {engine!r} its {told}; {delivery.instead}"
+        )
+    return runtime
 
 
 def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> float:

@@ -1,9 +1,12 @@
-"""The serving runtime contract: what sizing decided, and how each engine is told (`engines.yaml`).
+"""The serving runtime contract: what sizing decided, and how each engine is told on each platform
+(`engines.yaml`).
 
 The plan derives one `ServingRuntime` per model version from the endpoint's placement; every
-translator and the Kubernetes layer turn it into the container's environment (and arguments)
-through `engine_config`, the one reader of the engine table. Data layer: imports nothing of
-spec, sizing or plan, so the spec can check a stack file's `env` against the names the plan owns.
+translator and the Kubernetes layer turn it into the container's environment and arguments through
+`engine_config(runtime, platform)`, the one reader of the engine table: the same setting is an
+argument where the platform passes arguments and the engine reads them, a variable where the engine
+(or the platform's entrypoint) reads one. Data layer: imports nothing of spec, sizing or plan, so the
+spec can check a stack file's `env` against the names the plan owns.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ import yaml
 
 Engine = Literal["vllm", "tgi", "lmi", "tei", "triton", "custom"]
 ENGINES: tuple[str, ...] = get_args(Engine)
+# What starts a model container: a cloud's managed endpoint service, or Kubernetes (facts.yaml
+# `serving.<managed|kubernetes>.platform` says which a cloud uses).
+Platform = Literal["sagemaker", "vertex", "azureml", "kubernetes"]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 # The engine a model version gets when the stack file names none, by `requirements.model_type`.
 DEFAULT_ENGINE: dict[str, Engine] = {"llm": "vllm", "encoder": "tei"}
 # POSIX portable names; SageMaker's EnvironmentMap key pattern is the same ([a-zA-Z_][a-zA-Z0-9_]*).
@@ -64,23 +71,62 @@ class ServingRuntime:
 
 @dataclass(frozen=True)
 class Setting:
-    """One row of the engine table: a ServingRuntime field as one engine reads it."""
+    """One setting row of the engine table: a ServingRuntime field in the engine's own names."""
 
-    env: str | None
-    arg: str | None
+    env: str | None  # the variable the engine's server reads itself
+    arg: str | None  # its command-line flag
     values: Mapping[str, str | None] | None
     default: str | None  # the engine's own default: not sent
     source: str
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How the containers one platform starts tell one engine its settings (a row of its `platforms`).
+
+    via: env (variables), args (flags after the image's entrypoint) or none (the platform cannot
+    tell this engine anything; `instead` says what to do). prefix: the image's entrypoint turns
+    `<prefix><NAME>` into `--<name>`. env: the platform's own variable for a setting. fixed: settings
+    the platform's entrypoint sets itself. image: what the image must be for those names to be read.
+    """
+
+    via: Literal["env", "args", "none"]
+    source: str
+    prefix: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    fixed: frozenset[str] = frozenset()
+    image: str | None = None
+    instead: str | None = None
+
+    def variable(self, name: str, setting: Setting) -> str | None:
+        """The environment variable that carries setting `name` (None: it has none here)."""
+        if name in self.env:
+            return self.env[name]
+        if self.prefix is None:
+            return setting.env
+        if setting.arg is None:
+            return None
+        return self.prefix + setting.arg.removeprefix("--").upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
 class EngineEntry:
-    """One engine of the table: its settings, and what one server of it can run at most
-    (`tensor_parallel`, `copies_per_server`; unlisted: unbounded or configured inside the image)."""
+    """One engine of the table: its settings, how each platform tells it them, and what one server of
+    it can run at most (`tensor_parallel`, `copies_per_server`; unlisted: unbounded or configured
+    inside the image)."""
 
     description: str
     settings: dict[str, Setting]
     limits: dict[str, int]
+    platforms: dict[str, Delivery]
+
+
+@dataclass(frozen=True)
+class PlatformEntry:
+    """A platform that starts model containers: whether it can pass them arguments, and the source."""
+
+    args: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -91,42 +137,115 @@ class EngineConfig:
     args: tuple[str, ...]
 
 
+class CannotTellError(ValueError):
+    """The platform cannot pass an engine a setting the placement needs sent (the plan reports it first)."""
+
+
+@cache
+def _table() -> dict[str, Any]:
+    return yaml.safe_load((Path(__file__).parent / "engines.yaml").read_text())
+
+
+@cache
+def platform_table() -> dict[str, PlatformEntry]:
+    """`{platform: PlatformEntry}` from `engines.yaml`."""
+    return {name: PlatformEntry(row["args"], row["source"]) for name, row in _table()["platforms"].items()}
+
+
 @cache
 def engine_table() -> dict[str, EngineEntry]:
-    """`{engine: EngineEntry}` from `engines.yaml` (each setting with its source)."""
-    data: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "engines.yaml").read_text())
-    return {
-        engine: EngineEntry(
-            entry["description"],
-            {
-                name: Setting(row.get("env"), row.get("arg"), row.get("values"), row.get("default"), row["source"])
-                for name, row in (entry["settings"] or {}).items()
-            },
-            dict(entry.get("limits") or {}),
-        )
-        for engine, entry in data.items()
-    }
+    """`{engine: EngineEntry}` from `engines.yaml` (each setting and each platform row with its source).
+
+    Raises ValueError naming the engine and platform where a row cannot deliver: arguments on a platform
+    that passes none, or a setting with no variable (or no flag) in the form its row sends."""
+    entries: dict[str, EngineEntry] = {}
+    for engine, entry in _table()["engines"].items():
+        settings = {
+            name: Setting(row.get("env"), row.get("arg"), row.get("values"), row.get("default"), row["source"])
+            for name, row in (entry["settings"] or {}).items()
+        }
+        platforms = {
+            platform: Delivery(
+                row["via"],
+                row["source"],
+                row.get("prefix"),
+                dict(row.get("env") or {}),
+                frozenset(row.get("fixed") or ()),
+                row.get("image"),
+                row.get("instead"),
+            )
+            for platform, row in entry["platforms"].items()
+        }
+        if set(platforms) != set(platform_table()):
+            raise ValueError(
+                f"engines.yaml: {engine} has rows for {sorted(platforms)}, expected {sorted(platform_table())}"
+            )
+        for platform, delivery in platforms.items():
+            _check(engine, platform, delivery, settings)
+        entries[engine] = EngineEntry(entry["description"], settings, dict(entry.get("limits") or {}), platforms)
+    return entries
 
 
-def owned_env_names(engine: str) -> frozenset[str]:
-    """The environment variables the plan sets for `engine`: a stack file's `env` may not set them."""
-    return frozenset(s.env for s in engine_table()[engine].settings.values() if s.env is not None)
+def _check(engine: str, platform: str, delivery: Delivery, settings: dict[str, Setting]) -> None:
+    where = f"engines.yaml: {engine} on {platform}"
+    if delivery.via == "args" and not platform_table()[platform].args:
+        raise ValueError(f"{where}: sends arguments, which {platform} cannot pass")
+    if delivery.via == "none" and not delivery.instead:
+        raise ValueError(f"{where}: via none needs `instead` (what the user should do)")
+    for name, setting in settings.items():
+        if name in delivery.fixed:
+            continue
+        if delivery.via == "args" and setting.arg is None:
+            raise ValueError(f"{where}: {name} has no flag")
+        if delivery.via == "env" and delivery.variable(name, setting) is None:
+            raise ValueError(f"{where}: {name} has no variable")
 
 
-def engine_config(runtime: ServingRuntime) -> EngineConfig:
-    """The container's environment (the plan's settings, then the stack file's `env`) and the
-    server arguments, for `runtime.engine`. A field the engine has no row for, an unknown value
-    (None) or a value the table maps to null is not sent."""
+def owned_env_names(engine: str, platform: str) -> frozenset[str]:
+    """The environment variables the plan may set for `engine` on `platform`: a stack file's `env` may
+    not set them."""
+    entry = engine_table()[engine]
+    delivery = entry.platforms[platform]
+    if delivery.via != "env":
+        return frozenset()
+    names = (delivery.variable(n, s) for n, s in entry.settings.items() if n not in delivery.fixed)
+    return frozenset(n for n in names if n is not None)
+
+
+def settings_to_send(runtime: ServingRuntime, platform: str) -> dict[str, str]:
+    """`{setting: value}` (the engine's spelling of each value) that `runtime.engine` must be told on
+    `platform`: a field the engine has no row for, an unknown value (None), a value the table maps to
+    null, the engine's own default and what the platform's entrypoint fixes are not sent."""
+    entry = engine_table()[runtime.engine]
+    fixed = entry.platforms[platform].fixed
+    sent: dict[str, str] = {}
+    for name, setting in entry.settings.items():
+        value = _value(runtime, name, setting)
+        if name not in fixed and value is not None and value != setting.default:
+            sent[name] = value
+    return sent
+
+
+def engine_config(runtime: ServingRuntime, platform: str) -> EngineConfig:
+    """The container's environment (the plan's settings, then the stack file's `env`) and its server
+    arguments, for `runtime.engine` started by `platform` (sagemaker | vertex | azureml | kubernetes),
+    in the form that platform's container reads (`engines.yaml`).
+
+    Raises CannotTellError where the platform cannot tell the engine a setting it must be sent (the plan
+    refuses such a placement with a spec error on the model's `engine` first)."""
+    entry = engine_table()[runtime.engine]
+    delivery = entry.platforms[platform]
+    sent = settings_to_send(runtime, platform)
     env: dict[str, str] = {}
     args: list[str] = []
-    for name, setting in engine_table()[runtime.engine].settings.items():
-        value = _value(runtime, name, setting)
-        if value is None or value == setting.default:
-            continue
-        if setting.env is not None:
-            env[setting.env] = value
-        if setting.arg is not None:
-            args += [setting.arg, value]
+    if delivery.via == "none" and sent:
+        raise CannotTellError(f"{runtime.engine} on {platform}: {', '.join(sent)}; {delivery.instead}")
+    for name, value in sent.items():
+        setting = entry.settings[name]
+        if delivery.via == "args":
+            args += [str(setting.arg), value]
+        else:
+            env[str(delivery.variable(name, setting))] = value
     return EngineConfig({**env, **dict(runtime.env)}, tuple(args))
 
 

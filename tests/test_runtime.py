@@ -9,9 +9,22 @@ from typing import Any
 
 import pytest
 
+from infra.engine.stackfile import read_config
 from infra.errors import SpecError
+from infra.facts import cloud_facts
 from infra.plan import EndpointPlan, build_plan
-from infra.runtime import ENGINES, ENV_NAME_PATTERN, ServingRuntime, engine_config, engine_table, owned_env_names
+from infra.runtime import (
+    ENGINES,
+    ENV_NAME_PATTERN,
+    PLATFORMS,
+    Delivery,
+    ServingRuntime,
+    _check,
+    engine_config,
+    engine_table,
+    owned_env_names,
+    platform_table,
+)
 from infra.spec import load_spec
 from tests.conftest import endpoints, with_keys
 
@@ -45,6 +58,8 @@ def spec_error(config: dict[str, str], *eps: dict[str, Any]) -> list[str]:
 
 def test_every_engine_of_the_spec_has_a_table_entry_with_sources() -> None:
     assert set(engine_table()) == set(ENGINES)
+    assert set(platform_table()) == set(PLATFORMS)
+    assert all(p.source.strip() for p in platform_table().values())
     for engine, entry in engine_table().items():
         assert entry.description
         for name, setting in entry.settings.items():
@@ -57,6 +72,33 @@ def test_every_engine_of_the_spec_has_a_table_entry_with_sources() -> None:
                 assert re.fullmatch(r"--[a-z][a-z0-9-]*", setting.arg)
         for limit in entry.limits:
             assert limit in RUNTIME_FIELDS
+        # Every platform says how it tells this engine, with its source.
+        assert set(entry.platforms) == set(PLATFORMS), engine
+        for platform, delivery in entry.platforms.items():
+            assert delivery.source.strip(), f"{engine} on {platform} has no source"
+            assert delivery.fixed <= set(entry.settings), f"{engine} on {platform} fixes an unknown setting"
+            for name in owned_env_names(engine, platform):
+                assert re.match(ENV_NAME_PATTERN, name)
+
+
+def test_every_cloud_names_the_platform_that_starts_its_containers() -> None:
+    for cloud, facts in cloud_facts().items():
+        assert set(facts["serving"]) == {"managed", "kubernetes"}
+        assert facts["serving"]["kubernetes"]["platform"] == "kubernetes", cloud
+        assert facts["serving"]["managed"]["platform"] in PLATFORMS, cloud
+
+
+@pytest.mark.parametrize(
+    ("delivery", "problem"),
+    [
+        (Delivery("args", "x"), "sends arguments, which sagemaker cannot pass"),
+        (Delivery("env", "x"), "model_dir has no variable"),  # vLLM reads no variable itself
+        (Delivery("none", "x"), "via none needs `instead`"),
+    ],
+)
+def test_the_table_refuses_a_row_its_platform_cannot_deliver(delivery: Delivery, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        _check("vllm", "sagemaker", delivery, engine_table()["vllm"].settings)
 
 
 def test_enumerated_settings_map_every_value_sizing_can_choose() -> None:
@@ -69,55 +111,74 @@ def test_enumerated_settings_map_every_value_sizing_can_choose() -> None:
 
 def test_an_8b_model_on_one_gpu_is_told_one_gpu_its_context_and_batch(dev_config) -> None:
     chat = plan_with(dev_config, endpoints(dev_config)[0])["chat"]
-    assert chat.instance_type == "ml.g6e.xlarge" and chat.gpus == 1
+    assert chat.instance_type == "ml.g6e.xlarge" and chat.gpus == 1 and chat.platform == "sagemaker"
     runtime = chat.models[0].runtime
     assert runtime.engine == "vllm" and runtime.port == 8080 and runtime.model_dir == "/opt/ml/model"
-    env = engine_config(runtime).env
+    told = engine_config(runtime, chat.platform)
+    env = told.env
     assert env["SM_VLLM_TENSOR_PARALLEL_SIZE"] == "1"
     assert env["SM_VLLM_MAX_MODEL_LEN"] == "4096"  # requirements.context_tokens
     assert env["SM_VLLM_MAX_NUM_SEQS"] == str(chat.layout.max_num_seqs)
     assert env["SM_VLLM_DTYPE"] == "float16"
     assert env["SM_VLLM_MODEL"] == "/opt/ml/model"
-    # Defaults are not sent: an image older than the flag still starts.
+    # Defaults are not sent: an image older than the flag still starts; the entrypoint fixes the port.
     assert "SM_VLLM_DATA_PARALLEL_SIZE" not in env and "SM_VLLM_KV_CACHE_DTYPE" not in env
+    assert "SM_VLLM_PORT" not in env and told.args == ()
 
 
-def test_a_70b_model_over_four_gpus_is_told_its_degree(dev_config) -> None:
+def test_a_70b_model_over_several_gpus_is_told_its_degree_in_the_form_each_platform_passes(dev_config) -> None:
     chat = plan_with(dev_config, llm(70, context_tokens=8192, output_tokens=512, concurrency=4))["chat"]
     degree = chat.layout.tensor_parallel  # sizing's choice: every valid degree is weighed against the SLOs
     assert degree > 1 and chat.gpus % degree == 0
-    config = engine_config(chat.models[0].runtime)
-    assert config.env["SM_VLLM_TENSOR_PARALLEL_SIZE"] == str(degree)
-    assert config.env["SM_VLLM_MAX_MODEL_LEN"] == "8192"
-    assert ("--tensor-parallel-size", str(degree)) in zip(config.args, config.args[1:], strict=False)
+    runtime = chat.models[0].runtime
+    # SageMaker and Azure ML pass variables only: the image's entrypoint turns SM_VLLM_* into flags.
+    for platform in ("sagemaker", "azureml"):
+        told = engine_config(runtime, platform)
+        assert told.args == ()
+        assert told.env["SM_VLLM_TENSOR_PARALLEL_SIZE"] == str(degree)
+        assert told.env["SM_VLLM_MAX_MODEL_LEN"] == "8192"
+    # Vertex AI and Kubernetes pass arguments, which a plain vLLM image reads.
+    for platform in ("vertex", "kubernetes"):
+        told = engine_config(runtime, platform)
+        assert told.env == {}
+        pairs = dict(zip(told.args[::2], told.args[1::2], strict=True))
+        assert pairs["--tensor-parallel-size"] == str(degree) and pairs["--max-model-len"] == "8192"
+        assert pairs["--port"] == "8080"
 
 
-def test_the_same_70b_under_tgi_gets_shards_and_token_limits(dev_config) -> None:
+def test_the_same_70b_under_tgi_gets_shards_and_token_limits_as_the_launchers_variables(dev_config) -> None:
     ep = llm(70, context_tokens=8192, output_tokens=512, concurrency=4)
     ep["models"][0]["engine"] = "tgi"
     chat = plan_with(dev_config, ep)["chat"]
     runtime = chat.models[0].runtime
-    env = engine_config(runtime).env
-    assert env["NUM_SHARD"] == str(chat.layout.tensor_parallel) != "1"
-    assert env["MAX_TOTAL_TOKENS"] == "8192" and env["MAX_INPUT_TOKENS"] == str(runtime.max_input_tokens)
     assert runtime.max_input_tokens == 8192 - 512
-    assert env["HF_MODEL_ID"] == "/opt/ml/model" and env["PORT"] == "8080"
+    for platform in PLATFORMS:
+        told = engine_config(runtime, platform)
+        assert told.args == ()  # the launcher reads its variables whatever the image's entrypoint
+        env = told.env
+        assert env["NUM_SHARD"] == str(chat.layout.tensor_parallel) != "1"
+        assert env["MAX_TOTAL_TOKENS"] == "8192" and env["MAX_INPUT_TOKENS"] == str(runtime.max_input_tokens)
+    sagemaker = engine_config(runtime, "sagemaker").env
+    # The SageMaker entrypoint requires HF_MODEL_ID and passes --port 8080 itself.
+    assert sagemaker["HF_MODEL_ID"] == "/opt/ml/model" and "MODEL_ID" not in sagemaker and "PORT" not in sagemaker
+    elsewhere = engine_config(runtime, "kubernetes").env
+    assert elsewhere["MODEL_ID"] == "/opt/ml/model" and elsewhere["PORT"] == "8080"
 
 
-def test_an_encoder_defaults_to_tei_with_its_batch_and_port(dev_config) -> None:
+def test_an_encoder_defaults_to_tei_with_its_batch(dev_config) -> None:
     ep = llm(0.335, model_type="encoder", context_tokens=512, concurrency=32)
     runtime = plan_with(dev_config, ep)["chat"].models[0].runtime
     assert runtime.engine == "tei" and runtime.tensor_parallel == 1
-    env = engine_config(runtime).env
+    env = engine_config(runtime, "sagemaker").env
     assert env["MAX_BATCH_TOKENS"] == str(runtime.max_num_seqs * 512)
     assert env["MAX_CONCURRENT_REQUESTS"] == str(runtime.max_num_seqs)
-    assert env["HF_MODEL_ID"] == "/opt/ml/model" and env["PORT"] == "8080" and env["DTYPE"] == "float16"
+    assert env["HF_MODEL_ID"] == "/opt/ml/model" and env["DTYPE"] == "float16" and "PORT" not in env
 
 
 def test_the_stack_files_own_env_reaches_the_container_beside_the_plans(dev_config) -> None:
     ep = llm(8)
     ep["models"][0]["env"] = {"SM_VLLM_ENFORCE_EAGER": "", "HF_HUB_OFFLINE": "1"}
-    env = engine_config(plan_with(dev_config, ep)["chat"].models[0].runtime).env
+    env = engine_config(plan_with(dev_config, ep)["chat"].models[0].runtime, "sagemaker").env
     assert env["HF_HUB_OFFLINE"] == "1" and env["SM_VLLM_ENFORCE_EAGER"] == ""
     assert env["SM_VLLM_TENSOR_PARALLEL_SIZE"] == "1"
 
@@ -126,8 +187,12 @@ def test_env_that_sets_what_the_plan_owns_is_one_line_naming_the_key(dev_config)
     ep = llm(8)
     ep["models"][0]["env"] = {"SM_VLLM_MAX_MODEL_LEN": "32768"}
     (line,) = spec_error(dev_config, ep)
-    assert line.startswith("ml-serving:endpoints[0].models[0].env.SM_VLLM_MAX_MODEL_LEN: set by the plan")
-    assert "SM_VLLM_MAX_MODEL_LEN" in owned_env_names("vllm")
+    assert line.startswith(
+        "ml-serving:endpoints[0].models[0].env.SM_VLLM_MAX_MODEL_LEN: set by the plan for engine 'vllm' on sagemaker"
+    )
+    assert "SM_VLLM_MAX_MODEL_LEN" in owned_env_names("vllm", "sagemaker")
+    # On Vertex AI vLLM is told by arguments: no variable is the plan's there.
+    assert owned_env_names("vllm", "vertex") == frozenset()
 
 
 @pytest.mark.parametrize("name", ["1BAD", "HAS-DASH", "with space", ""])
@@ -158,3 +223,11 @@ def test_min_replicas_zero_on_a_managed_endpoint_is_refused_in_every_environment
     config = with_keys(dev_config, environment=environment)
     lines = spec_error(config, ep)
     assert "ml-serving:endpoints[0].autoscaling.min_replicas: 0 is not possible on aws managed endpoints" in lines[0]
+
+
+def test_an_engine_a_platform_cannot_tell_is_one_line_naming_the_key_and_what_to_do() -> None:
+    ep = llm(8)
+    ep["models"][0]["engine"] = "triton"
+    (line,) = spec_error(read_config("azure-dev"), ep)
+    assert line.startswith("ml-serving:endpoints[0].models[0].engine: azureml cannot tell 'triton' its port 8080;")
+    assert "engine 'custom'" in line and "serving: kubernetes" in line

@@ -69,16 +69,19 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
 
 def _servers(serving: KubernetesServing, endpoint: EndpointPlan, stores: Stores) -> dict[str, Server]:
     runtimes = {m.name: m.runtime for m in endpoint.models}
-    return {m.name: _server(m, runtimes[m.name], stores) for m in (serving.stable, *serving.canaries)}
+    return {
+        m.name: _server(m, runtimes[m.name], endpoint.platform, stores) for m in (serving.stable, *serving.canaries)
+    }
 
 
-def _server(server: ModelServer, runtime: ServingRuntime, stores: Stores) -> Server:
+def _server(server: ModelServer, runtime: ServingRuntime, platform: str, stores: Stores) -> Server:
     """The model version's container: its image (by digest when pinned), its artifact, and the engine's
-    args and environment from the serving runtime contract (the same table every translator reads)."""
+    args and environment from the serving runtime contract (the same table every translator reads),
+    as the engine reads them in a pod."""
     model = server.model
     image = model.image or pulumi.Output.concat(stores.registry_url, ":", model.image_tag or "")
     if model.digest:
         image = pulumi.Output.concat(image, "@", model.digest)
     artifact = model.artifact if "://" in model.artifact else stores.artifact_uri(model.artifact)
-    command = engine_config(runtime)
+    command = engine_config(runtime, platform)
     return Server(image, artifact, command.args, command.env)

@@ -402,7 +402,8 @@ class Spec(_Strict):
                 )
             cap = facts.get("max_mirror_percent")
             for j, model in enumerate(ep.models):
-                problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), model.env)
+                platform = facts["serving"][ep.serving]["platform"]
+                problems += _env_collisions(f"{at}.models[{j}].env", ep.engine_of(model), platform, model.env)
                 if model.digest is None and ep.serving == "kubernetes" and env.digest_pinned:
                     problems.append(
                         f"{at}.models[{j}].digest: {self.environment} runs Kubernetes models by digest;"
@@ -437,11 +438,12 @@ class Spec(_Strict):
         return self
 
 
-def _env_collisions(at: str, engine: str, env: dict[str, str]) -> list[str]:
-    """A stack file's `env` may not set what the plan tells the engine (its sizing decisions)."""
-    owned = owned_env_names(engine)
+def _env_collisions(at: str, engine: str, platform: str, env: dict[str, str]) -> list[str]:
+    """A stack file's `env` may not set what the plan tells the engine on its platform (its sizing decisions)."""
+    owned = owned_env_names(engine, platform)
     return [
-        f"{at}.{name}: set by the plan for engine {engine!r} (from sizing); remove it or change the sizing"
+        f"{at}.{name}: set by the plan for engine {engine!r} on {platform} (from sizing); remove it or change"
+        " the sizing"
         for name in sorted(env)
         if name in owned
     ]

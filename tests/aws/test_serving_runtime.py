@@ -71,9 +71,10 @@ def test_an_encoder_gets_tei_settings_and_no_llm_ones() -> None:
     document = preview_of("aws-prod")
     for model in [m for m in of_type(document, MODEL) if "intent" in m["name"]]:
         env = model["inputs"]["primaryContainer"]["environment"]
-        assert env["HF_MODEL_ID"] == "/opt/ml/model" and env["PORT"] == "8080" and env["DTYPE"] == "float16"
+        assert env["HF_MODEL_ID"] == "/opt/ml/model" and env["DTYPE"] == "float16"
         assert int(env["MAX_BATCH_TOKENS"]) == int(env["MAX_CONCURRENT_REQUESTS"]) * 256  # context_tokens 256
         assert not any(k.startswith("SM_VLLM_") for k in env)
+        assert "PORT" not in env  # the SageMaker TEI entrypoint runs the router on 8080 itself
 
 
 def test_a_large_model_gets_time_to_download_and_start_within_the_apis_bounds(tmp_path) -> None:

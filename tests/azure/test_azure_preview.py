@@ -109,7 +109,7 @@ def test_one_deployment_per_model_version_sized_by_the_plan(stack: str) -> None:
             assert timeout == endpoint.request_timeout_seconds
             assert timeout >= min(180, endpoint.latency_alarm_ms / 1000)
             assert props["livenessProbe"]["initialDelay"] == f"PT{endpoint.startup_timeout_s}S"
-            assert props["environmentVariables"] == engine_config(model.runtime).env
+            assert props["environmentVariables"] == engine_config(model.runtime, endpoint.platform).env
             assert ("dataCollector" in props) == plan_of(stack).data_capture
         scaling = {a["name"]: a["inputs"]["profiles"][0]["capacity"] for a in children(stack, component, AUTOSCALE)}
         assert scaling == {

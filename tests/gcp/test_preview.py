@@ -181,10 +181,11 @@ def test_the_deployment_resource_serves_every_version_at_the_plans_split_and_siz
             container = model["model"]["containerSpec"]
             assert container["imageUri"].endswith(f":{planned.image_tag}")
             # The runtime contract: the engine told what sizing decided, on the port Vertex AI calls.
-            assert container["env"] == [
-                {"name": k, "value": v} for k, v in sorted(engine_config(planned.runtime).env.items())
-            ]
-            assert container["env"] and container["ports"] == [{"containerPort": planned.runtime.port}]
+            told = engine_config(planned.runtime, endpoint.platform)
+            assert container["env"] == [{"name": k, "value": v} for k, v in sorted(told.env.items())]
+            assert container.get("args", []) == list(told.args)
+            assert told.env or told.args
+            assert container["ports"] == [{"containerPort": planned.runtime.port}]
             assert model["model"]["artifactUri"].endswith(f"/{planned.artifact}")
 
 

@@ -128,11 +128,12 @@ class ManagedEndpoint(pulumi.ComponentResource):
         return aws.sagemaker.Model(
             model_name,
             execution_role_arn=role.arn,
-            # What sizing decided, as the serving engine reads it (infra/engines.yaml).
+            # What sizing decided, as the serving engine reads it on SageMaker (infra/engines.yaml):
+            # a SageMaker container takes environment variables only.
             primary_container={
                 "image": image,
                 "model_data_url": artifact,
-                "environment": engine_config(model.runtime).env,
+                "environment": engine_config(model.runtime, args.endpoint.platform).env,
             },
             vpc_config={"subnets": args.subnet_ids, "security_group_ids": [args.security_group_id]},
             # The container gets no network at all; SageMaker fetches the artifact and image for it.

@@ -218,7 +218,7 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 environment_id=environment.id,
                 # A managed deployment takes no container arguments: the engine is told through its
                 # environment (the engine table's variables, which the serving images read).
-                environment_variables=engine_config(runtime).env,
+                environment_variables=engine_config(runtime, endpoint.platform).env,
                 # Instance counts follow the autoscale setting below.
                 scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
                 request_settings=ml.OnlineRequestSettingsArgs(

@@ -164,8 +164,9 @@ class ManagedEndpoint(pulumi.ComponentResource):
         plan = args.endpoint
         image = model.image or f"{args.image_base}:{model.image_tag}"
         artifact = model.artifact if "://" in model.artifact else f"gs://{args.bucket_name}/{model.artifact}"
-        # The runtime contract: what sizing decided, in the engine's own variables.
-        env = engine_config(model.runtime).env
+        # The runtime contract: what sizing decided, as the engine reads it on Vertex AI (variables, or
+        # arguments after the image's entrypoint for an engine that reads only arguments).
+        told = engine_config(model.runtime, plan.platform)
         machine: dict[str, Any] = {"machineType": machine_type(plan.instance_type, plan.instance_extra)}
         accelerator = vertex_accelerator(plan.instance_extra)
         if accelerator is not None:
@@ -178,7 +179,8 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 "artifactUri": artifact,
                 "containerSpec": {
                     "imageUri": image,
-                    "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
+                    "env": [{"name": k, "value": v} for k, v in sorted(told.env.items())],
+                    **({"args": list(told.args)} if told.args else {}),
                     "ports": [{"containerPort": model.runtime.port}],
                 },
                 "encryptionSpec": {"kmsKeyName": args.key.key_id},
