@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.engine.stackfile import read_config
+from infra.engine.stackfile import ROOT, read_config
 from infra.errors import SpecError
 from infra.facts import cloud_facts
 from infra.plan import EndpointPlan, build_plan
@@ -231,3 +231,32 @@ def test_an_engine_a_platform_cannot_tell_is_one_line_naming_the_key_and_what_to
     (line,) = spec_error(read_config("azure-dev"), ep)
     assert line.startswith("ml-serving:endpoints[0].models[0].engine: azureml cannot tell 'triton' its port 8080;")
     assert "engine 'custom'" in line and "serving: kubernetes" in line
+
+
+PLATFORM_COLUMNS = {"sagemaker": "SageMaker", "vertex": "Vertex AI", "azureml": "Azure ML", "kubernetes": "Kubernetes"}
+
+
+def _form(engine: str, platform: str) -> str:
+    """How the README's table says `engine` is told on `platform`, derived from the engine table."""
+    entry = engine_table()[engine]
+    delivery = entry.platforms[platform]
+    if delivery.via == "args":
+        return "arguments"
+    if delivery.via == "none":
+        return "refused"
+    if not entry.settings:
+        return "your `env` only"
+    if delivery.fixed >= set(entry.settings):
+        return "fixed by the image"
+    if delivery.prefix is not None:
+        return f"`{delivery.prefix}*` variables"
+    own = "".join(f" (`{name}`)" for name in delivery.env.values())
+    return f"its own variables{own}"
+
+
+def test_the_readme_table_says_what_the_engine_table_does() -> None:
+    assert set(PLATFORM_COLUMNS) == set(PLATFORMS)
+    readme = (ROOT / "README.md").read_text()
+    header = "| engine | " + " | ".join(PLATFORM_COLUMNS.values()) + " |"
+    rows = [f"| {e} | " + " | ".join(_form(e, p) for p in PLATFORM_COLUMNS) + " |" for e in ENGINES]
+    assert "\n".join([header, "| --- " * (len(PLATFORM_COLUMNS) + 1) + "|", *rows]) in readme
