@@ -104,7 +104,7 @@ class EndpointPlan:
     models: tuple[ModelPlan, ...]
     rollout: RolloutPlan
     latency_alarm_ms: float  # p95 model latency that fails a rollout
-    request_timeout_seconds: int  # the server-side limit on one request (capped where the cloud caps it)
+    request_timeout_seconds: int  # the server-side limit on one request, within the platform's own limit
     error_rate_alarm_percent: float
     cost: Cost
     explanation: str
@@ -309,8 +309,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     # else the latency sizing predicts; 10 s for a profile sized without requirements.
     stated = req.request_latency_slo_ms(placement.layout.tpot_ms) if req else None
     latency_alarm = stated or placement.layout.latency_ms or 10_000.0
-    timeout_cap = cloud_facts()[spec.cloud].get("max_request_timeout_seconds")
-    timeout = max(MIN_REQUEST_TIMEOUT_SECONDS, math.ceil(latency_alarm * REQUEST_TIMEOUT_FACTOR / 1000))
+    timeout = _request_timeout(spec.cloud, ep.serving, req, latency_alarm)
     return EndpointPlan(
         name=ep.name,
         serving=ep.serving,
@@ -327,13 +326,43 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         models=models,
         rollout=RolloutPlan(strategy, ep.rollout.step_percent, ep.rollout.wait_minutes * 60),
         latency_alarm_ms=latency_alarm,
-        request_timeout_seconds=min(timeout, timeout_cap) if timeout_cap else timeout,
+        request_timeout_seconds=timeout,
         error_rate_alarm_percent=env.error_rate_alarm_percent,
         cost=cost,
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
         layout=placement.layout,
         **_load_timeouts(spec.cloud, req, placement),
+    )
+
+
+def _request_timeout(cloud: str, serving: str, req: Requirements | None, latency_ms: float) -> int:
+    """Seconds one request may run: REQUEST_TIMEOUT_FACTOR x the whole-request latency bound
+    (`latency_ms`), at least MIN_REQUEST_TIMEOUT_SECONDS.
+
+    Raises EndpointKeyError, on the requirement the bound comes from, where that exceeds the most the
+    platform lets one request run (facts.yaml `serving.<mode>.max_request_timeout_s`: SageMaker
+    real-time 60 s, Azure ML 180 s, Vertex AI 600 s): a lower limit would cut the slowest requests
+    off, so it is never applied silently."""
+    timeout = max(MIN_REQUEST_TIMEOUT_SECONDS, math.ceil(latency_ms * REQUEST_TIMEOUT_FACTOR / 1000))
+    facts = cloud_facts()[cloud]["serving"][serving]
+    limit = facts.get("max_request_timeout_s")
+    if limit is None or timeout <= limit:
+        return timeout
+    if req is not None and req.p95_latency_ms is not None:
+        key, value = "sizing.requirements.p95_latency_ms", f"{req.p95_latency_ms:g} ms"
+    elif req is not None:
+        # TTFT + output tokens x TPOT (stated or predicted): the output length drives it.
+        key = "sizing.requirements.output_tokens"
+        value = f"{req.output_tokens} tokens ({latency_ms / 1000:.0f} s a request)"
+    else:
+        key, value = "sizing", f"the profile's predicted {latency_ms / 1000:.0f} s a request"
+    raise EndpointKeyError(
+        key,
+        f"{value} needs a request timeout of {timeout} s ({REQUEST_TIMEOUT_FACTOR:g} x the whole-request"
+        f" latency), above the {limit} s {facts['platform']} lets one request run; keep whole requests under"
+        f" {limit * 1000 / REQUEST_TIMEOUT_FACTOR:.0f} ms (fewer output tokens), or serve this endpoint with"
+        " serving: kubernetes",
     )
 
 

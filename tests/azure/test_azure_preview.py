@@ -107,7 +107,7 @@ def test_one_deployment_per_model_version_sized_by_the_plan(stack: str) -> None:
             # Azure ML's 5 s default answers long generations with HTTP 408.
             timeout = int(props["requestSettings"]["requestTimeout"][2:-1])
             assert timeout == endpoint.request_timeout_seconds
-            assert timeout >= min(180, endpoint.latency_alarm_ms / 1000)
+            assert endpoint.latency_alarm_ms / 1000 < timeout <= 180  # the most Azure ML takes
             assert props["livenessProbe"]["initialDelay"] == f"PT{endpoint.startup_timeout_s}S"
             assert props["environmentVariables"] == engine_config(model.runtime, endpoint.platform).env
             assert ("dataCollector" in props) == plan_of(stack).data_capture
