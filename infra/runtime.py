@@ -110,23 +110,57 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Http:
+    """An engine's HTTP surface (its `http` row): the GET route that answers 200 once the model is
+    loaded, the POST route that serves a request (None: the client names the model in the path, as
+    Triton's /v2/models/<name>/infer), and the port it listens on when not told one (None: wherever
+    the platform sends requests, as a custom server must)."""
+
+    health: str
+    predict: str | None
+    port: int | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Where a platform reaches one model server: health and predict routes (predict None: see Http)
+    and the port the server listens on in this container."""
+
+    health: str
+    predict: str | None
+    port: int
+
+    @property
+    def scoring(self) -> str:
+        """The predict route, for a platform that must be given one (Azure ML's scoring route).
+        Raises CannotTellError for an engine without one (the table refuses it there on loading)."""
+        if self.predict is None:
+            raise CannotTellError(f"no predict route to give (health {self.health})")
+        return self.predict
+
+
+@dataclass(frozen=True)
 class EngineEntry:
-    """One engine of the table: its settings, how each platform tells it them, and what one server of
-    it can run at most (`tensor_parallel`, `copies_per_server`; unlisted: unbounded or configured
-    inside the image)."""
+    """One engine of the table: its settings, how each platform tells it them, its HTTP surface, and
+    what one server of it can run at most (`tensor_parallel`, `copies_per_server`; unlisted:
+    unbounded or configured inside the image)."""
 
     description: str
     settings: dict[str, Setting]
     limits: dict[str, int]
     platforms: dict[str, Delivery]
+    http: Http
 
 
 @dataclass(frozen=True)
 class PlatformEntry:
-    """A platform that starts model containers: whether it can pass them arguments, and the source."""
+    """A platform that starts model containers: whether it can pass them arguments, whether it must be
+    given the server's predict route (Azure ML's scoring route), and the source."""
 
     args: bool
     source: str
+    predict_route: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +183,10 @@ def _table() -> dict[str, Any]:
 @cache
 def platform_table() -> dict[str, PlatformEntry]:
     """`{platform: PlatformEntry}` from `engines.yaml`."""
-    return {name: PlatformEntry(row["args"], row["source"]) for name, row in _table()["platforms"].items()}
+    return {
+        name: PlatformEntry(row["args"], row["source"], row.get("predict_route", False))
+        for name, row in _table()["platforms"].items()
+    }
 
 
 @cache
@@ -157,7 +194,8 @@ def engine_table() -> dict[str, EngineEntry]:
     """`{engine: EngineEntry}` from `engines.yaml` (each setting and each platform row with its source).
 
     Raises ValueError naming the engine and platform where a row cannot deliver: arguments on a platform
-    that passes none, or a setting with no variable (or no flag) in the form its row sends."""
+    that passes none, a setting with no variable (or no flag) in the form its row sends, or no predict
+    route for a platform that must be given one."""
     entries: dict[str, EngineEntry] = {}
     for engine, entry in _table()["engines"].items():
         settings = {
@@ -180,16 +218,20 @@ def engine_table() -> dict[str, EngineEntry]:
             raise ValueError(
                 f"engines.yaml: {engine} has rows for {sorted(platforms)}, expected {sorted(platform_table())}"
             )
+        http = Http(**entry["http"])
         for platform, delivery in platforms.items():
-            _check(engine, platform, delivery, settings)
-        entries[engine] = EngineEntry(entry["description"], settings, dict(entry.get("limits") or {}), platforms)
+            _check(engine, platform, delivery, settings, http)
+        limits = dict(entry.get("limits") or {})
+        entries[engine] = EngineEntry(entry["description"], settings, limits, platforms, http)
     return entries
 
 
-def _check(engine: str, platform: str, delivery: Delivery, settings: dict[str, Setting]) -> None:
+def _check(engine: str, platform: str, delivery: Delivery, settings: dict[str, Setting], http: Http) -> None:
     where = f"engines.yaml: {engine} on {platform}"
     if delivery.via == "args" and not platform_table()[platform].args:
         raise ValueError(f"{where}: sends arguments, which {platform} cannot pass")
+    if delivery.via != "none" and platform_table()[platform].predict_route and http.predict is None:
+        raise ValueError(f"{where}: {platform} must be given a predict route, and {engine} has none")
     if delivery.via == "none" and not delivery.instead:
         raise ValueError(f"{where}: via none needs `instead` (what the user should do)")
     for name, setting in settings.items():
@@ -247,6 +289,18 @@ def engine_config(runtime: ServingRuntime, platform: str) -> EngineConfig:
         else:
             env[str(delivery.variable(name, setting))] = value
     return EngineConfig({**env, **dict(runtime.env)}, tuple(args))
+
+
+def engine_routes(runtime: ServingRuntime, platform: str) -> Routes:
+    """The health and predict routes of `runtime.engine` (its `http` row) and the port its server
+    listens on when `platform` starts it: the runtime's port where the engine is told it or the
+    platform's entrypoint fixes it, else the engine's own default (a custom server listens on the
+    runtime's port). Platforms register these as their probes and routes (Vertex AI healthRoute and
+    predictRoute, Azure ML liveness/readiness/scoring routes, Kubernetes probes)."""
+    http = engine_table()[runtime.engine].http
+    told = "port" in engine_table()[runtime.engine].settings
+    port = http.port if http.port is not None and not told else runtime.port
+    return Routes(http.health, http.predict, port)
 
 
 def _value(runtime: ServingRuntime, name: str, setting: Setting) -> str | None:

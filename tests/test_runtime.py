@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -17,10 +17,14 @@ from infra.runtime import (
     ENGINES,
     ENV_NAME_PATTERN,
     PLATFORMS,
+    CannotTellError,
     Delivery,
+    Engine,
+    Routes,
     ServingRuntime,
     _check,
     engine_config,
+    engine_routes,
     engine_table,
     owned_env_names,
     platform_table,
@@ -35,13 +39,14 @@ RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ServingRuntime)} | {"max_ba
 
 
 def llm(params: float, **requirements: Any) -> dict[str, Any]:
-    """A managed chat endpoint sized automatically for a `params`-billion fp16 model."""
+    """A managed chat endpoint sized automatically for a `params`-billion fp16 model; whole requests
+    within 30 s, whose timeout (2 x, 60 s) every managed platform allows."""
     return {
         "name": "chat",
         "models": [{"name": "m1", "image_tag": "v1", "artifact": "m1/model.tar.gz"}],
         "sizing": {
             "profile": "auto",
-            "requirements": {"peak_rps": 1, "p95_latency_ms": 60000, "params_billion": params, **requirements},
+            "requirements": {"peak_rps": 1, "p95_latency_ms": 30000, "params_billion": params, **requirements},
         },
     }
 
@@ -98,7 +103,7 @@ def test_every_cloud_names_the_platform_that_starts_its_containers() -> None:
 )
 def test_the_table_refuses_a_row_its_platform_cannot_deliver(delivery: Delivery, problem: str) -> None:
     with pytest.raises(ValueError, match=re.escape(problem)):
-        _check("vllm", "sagemaker", delivery, engine_table()["vllm"].settings)
+        _check("vllm", "sagemaker", delivery, engine_table()["vllm"].settings, engine_table()["vllm"].http)
 
 
 def test_enumerated_settings_map_every_value_sizing_can_choose() -> None:
@@ -260,3 +265,35 @@ def test_the_readme_table_says_what_the_engine_table_does() -> None:
     header = "| engine | " + " | ".join(PLATFORM_COLUMNS.values()) + " |"
     rows = [f"| {e} | " + " | ".join(_form(e, p) for p in PLATFORM_COLUMNS) + " |" for e in ENGINES]
     assert "\n".join([header, "| --- " * (len(PLATFORM_COLUMNS) + 1) + "|", *rows]) in readme
+
+
+def runtime_of(engine: str, port: int = 8080) -> ServingRuntime:
+    """A one-GPU runtime of `engine` whose platform sends requests to `port`."""
+    return ServingRuntime(cast(Engine, engine), 1, 1, 4096, 3840, 8, 0.9, "fp16", "fp16", port, None)
+
+
+def test_every_engine_has_a_health_route_and_a_sourced_http_row() -> None:
+    for engine, entry in engine_table().items():
+        assert entry.http.health.startswith("/") and entry.http.source.strip(), engine
+        assert entry.http.predict is None or entry.http.predict.startswith("/"), engine
+
+
+def test_the_server_listens_where_it_is_told_else_on_its_own_default() -> None:
+    # Told its port (vLLM --port, TGI/TEI PORT, Triton --http-port): the platform's port.
+    for engine in ("vllm", "tgi", "tei", "triton"):
+        for platform in PLATFORMS:
+            assert engine_routes(runtime_of(engine, 9000), platform).port == 9000, (engine, platform)
+    # DJL Serving (LMI) takes no port setting: it listens on its own 8080.
+    assert engine_routes(runtime_of("lmi", 9000), "vertex") == Routes("/ping", "/invocations", 8080)
+    # A custom server listens where the platform sends requests (the README's contract).
+    assert engine_routes(runtime_of("custom", 9000), "azureml") == Routes("/health", "/score", 9000)
+    assert engine_routes(runtime_of("tgi"), "kubernetes") == Routes("/health", "/generate", 8080)
+
+
+def test_a_platform_that_must_be_given_a_predict_route_refuses_an_engine_without_one() -> None:
+    triton = engine_table()["triton"]
+    assert triton.http.predict is None and triton.platforms["azureml"].via == "none"
+    with pytest.raises(ValueError, match="triton on azureml: azureml must be given a predict route"):
+        _check("triton", "azureml", Delivery("env", "x"), {}, triton.http)
+    with pytest.raises(CannotTellError):
+        _ = engine_routes(runtime_of("triton"), "azureml").scoring

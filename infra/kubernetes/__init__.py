@@ -20,7 +20,7 @@ from infra.kubernetes.manifests import Server
 from infra.kubernetes.platform import PlatformArgs, ServingPlatform
 from infra.kubernetes_plan import KubernetesServing, ModelServer
 from infra.plan import EndpointPlan, Plan
-from infra.runtime import ServingRuntime, engine_config
+from infra.runtime import ServingRuntime, engine_config, engine_routes
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,19 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
 
 def _servers(serving: KubernetesServing, endpoint: EndpointPlan, stores: Stores) -> dict[str, Server]:
     runtimes = {m.name: m.runtime for m in endpoint.models}
-    return {
-        m.name: _server(m, runtimes[m.name], endpoint.platform, stores) for m in (serving.stable, *serving.canaries)
-    }
+    return {m.name: _server(m, runtimes[m.name], endpoint, stores) for m in (serving.stable, *serving.canaries)}
 
 
-def _server(server: ModelServer, runtime: ServingRuntime, platform: str, stores: Stores) -> Server:
-    """The model version's container: its image (by digest when pinned), its artifact, and the engine's
+def _server(server: ModelServer, runtime: ServingRuntime, endpoint: EndpointPlan, stores: Stores) -> Server:
+    """The model version's container: its image (by digest when pinned), its artifact, the engine's
     args and environment from the serving runtime contract (the same table every translator reads),
-    as the engine reads them in a pod."""
+    as the engine reads them in a pod, and its health route and port for the pod's probes, with the
+    time the plan gives it to load its weights."""
     model = server.model
     image = model.image or pulumi.Output.concat(stores.registry_url, ":", model.image_tag or "")
     if model.digest:
         image = pulumi.Output.concat(image, "@", model.digest)
     artifact = model.artifact if "://" in model.artifact else stores.artifact_uri(model.artifact)
-    command = engine_config(runtime, platform)
-    return Server(image, artifact, command.args, command.env)
+    command = engine_config(runtime, endpoint.platform)
+    routes = engine_routes(runtime, endpoint.platform)
+    return Server(image, artifact, command.args, command.env, routes.health, routes.port, endpoint.startup_timeout_s)

@@ -6,6 +6,7 @@ addresses, identity annotations) are passed in as Pulumi inputs and left as they
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,17 +34,24 @@ ENDPOINT_LABEL = "ml-serving/endpoint"
 # GPU nodes take minutes to join, so flapping costs more than a few idle minutes.
 POLL_SECONDS = 15
 COOLDOWN_SECONDS = 300
+# Probes ask every 10 s and wait 5 s: a batching server answers /health between decode steps.
+PROBE_PERIOD_SECONDS = 10
+PROBE_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)
 class Server:
-    """How one model version's container starts: its image, its artifact, and the engine's args and
-    environment (the runtime contract)."""
+    """How one model version's container starts: its image, its artifact, the engine's args and
+    environment (the runtime contract), the GET route and port that answer once the model is loaded,
+    and how long loading may take (seconds)."""
 
     image: pulumi.Input[str]
     artifact: pulumi.Input[str]
     args: Sequence[str]
     env: Mapping[str, str]
+    health: str
+    port: int
+    startup_seconds: int
 
 
 def namespace_labels(serving: KubernetesServing) -> dict[str, str]:
@@ -186,6 +194,7 @@ def _predictor(
                     *({"name": k, "value": v} for k, v in server.env.items()),
                 ],
                 "ports": [{"name": PORT_NAME, "containerPort": SERVER_PORT, "protocol": "TCP"}],
+                **_probes(server),
                 "resources": {"requests": requests, "limits": limits},
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
@@ -197,6 +206,17 @@ def _predictor(
             }
         ],
         "volumes": volumes,
+    }
+
+
+def _probes(server: Server) -> dict[str, Any]:
+    """The engine's health route as the pod's probes: the startup probe allows the plan's load time
+    before liveness may restart the container; readiness keeps traffic off until the model answers."""
+    check = {"httpGet": {"path": server.health, "port": server.port}, "periodSeconds": PROBE_PERIOD_SECONDS}
+    return {
+        "startupProbe": {**check, "failureThreshold": math.ceil(server.startup_seconds / PROBE_PERIOD_SECONDS)},
+        "livenessProbe": {**check, "timeoutSeconds": PROBE_TIMEOUT_SECONDS, "failureThreshold": 3},
+        "readinessProbe": {**check, "timeoutSeconds": PROBE_TIMEOUT_SECONDS, "failureThreshold": 3},
     }
 
 

@@ -69,3 +69,27 @@ def test_triton_which_azure_ml_cannot_tell_its_port_registers_nothing(tmp_path) 
         "ml-serving:endpoints[0].models[0].engine: azureml cannot tell 'triton' its port 8080; Azure ML passes"
         " no arguments"
     )
+
+
+ENVIRONMENT = "azure-native:machinelearningservices:EnvironmentVersion"
+
+
+def routes(document: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
+    """The inference routes of each environment of `endpoint`'s component."""
+    (component,) = [r for r in document["resources"] if r["name"] == f"endpoint-{endpoint}" and not r["custom"]]
+    return [
+        r["inputs"]["properties"]["inferenceConfig"]
+        for r in document["resources"]
+        if r["type"] == ENVIRONMENT and r["parent"] == component["urn"]
+    ]
+
+
+def test_probes_and_scoring_use_the_engines_own_routes() -> None:
+    document = preview_of("azure-dev")
+    (chat,) = routes(document, "chat")
+    # vLLM's OpenAI server: GET /health, POST /v1/completions, on the port the entrypoint passes.
+    assert chat["livenessRoute"] == chat["readinessRoute"] == {"path": "/health", "port": 8080}
+    assert chat["scoringRoute"] == {"path": "/v1/completions", "port": 8080}
+    (intent,) = routes(document, "intent")
+    assert intent["readinessRoute"] == {"path": "/health", "port": 8080}
+    assert intent["scoringRoute"] == {"path": "/embed", "port": 8080}  # TEI

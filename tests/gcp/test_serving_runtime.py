@@ -66,3 +66,26 @@ def test_an_encoder_gets_tei_variables_and_no_arguments() -> None:
     assert env["PORT"] == "8080" and env["DTYPE"] == "float16"
     assert int(env["MAX_BATCH_TOKENS"]) >= int(env["MAX_CONCURRENT_REQUESTS"]) > 0
     assert not any(name.startswith("SM_VLLM_") for name in env)
+
+
+def test_vertex_probes_and_forwards_to_the_engines_own_routes() -> None:
+    document = preview_of("gcp-dev")
+    (chat,) = deployed(document, "chat")
+    container = chat["model"]["containerSpec"]
+    assert container["healthRoute"] == "/health" and container["predictRoute"] == "/v1/completions"  # vLLM
+    (intent,) = deployed(document, "intent")
+    container = intent["model"]["containerSpec"]
+    assert container["healthRoute"] == "/health" and container["predictRoute"] == "/embed"  # TEI
+    assert container["ports"] == [{"containerPort": 8080}]
+
+
+def test_triton_which_has_no_single_predict_route_keeps_vertex_ais_own(tmp_path) -> None:
+    ep = llm(8)
+    ep["models"][0]["engine"] = "triton"
+    document = run_program(tmp_path, "gcp-variant", with_keys(read_config("gcp-dev"), endpoints=[ep]))
+    assert document["error"] is None
+    (model,) = deployed(document, "chat")
+    container = model["model"]["containerSpec"]
+    # Triton's Vertex AI mode answers AIP_HEALTH_ROUTE and AIP_PREDICT_ROUTE, Vertex AI's defaults.
+    assert "healthRoute" not in container and "predictRoute" not in container
+    assert flags(container)["--http-port"] == "8080" and container["ports"] == [{"containerPort": 8080}]

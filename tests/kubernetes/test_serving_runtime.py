@@ -56,3 +56,22 @@ def test_an_encoder_gets_tei_variables_and_no_arguments() -> None:
     assert server["args"] == []
     assert env["MODEL_ID"] == "/mnt/models" and env["PORT"] == "8080" and env["DTYPE"] == "float16"
     assert int(env["MAX_BATCH_TOKENS"]) >= int(env["MAX_CONCURRENT_REQUESTS"]) > 0
+
+
+def test_probes_ask_the_engines_health_route_and_allow_the_planned_load_time() -> None:
+    document = preview_of("aws-prod")
+    server = container(document, "assist")
+    (planned,) = [e for e in build_plan(load_spec(read_config("aws-prod")), "aws-prod").endpoints if e.name == "assist"]
+    check = {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 10}  # vLLM
+    assert server["startupProbe"] == {**check, "failureThreshold": -(-planned.startup_timeout_s // 10)}
+    assert server["readinessProbe"] == server["livenessProbe"] == {**check, "timeoutSeconds": 5, "failureThreshold": 3}
+
+
+def test_a_triton_pod_is_probed_on_its_readiness_route(tmp_path) -> None:
+    ep = {**llm(8), "serving": "kubernetes"}
+    ep["models"][0]["engine"] = "triton"
+    document = run_program(tmp_path, "aws-variant", with_keys(read_config("aws-dev"), endpoints=[ep]))
+    assert document["error"] is None
+    server = container(document, "chat")
+    assert server["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8080}
+    assert flags(server)["--http-port"] == "8080"

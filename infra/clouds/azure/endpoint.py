@@ -21,7 +21,7 @@ from infra.clouds.azure.traffic import EndpointTraffic, TrafficArgs
 from infra.clouds.azure.workspace import Workspace
 from infra.clouds.options import child
 from infra.plan import EndpointPlan, ModelPlan
-from infra.runtime import engine_config
+from infra.runtime import engine_config, engine_routes
 
 ml = azure.machinelearningservices
 Direction = azure.monitor.ScaleDirection
@@ -30,11 +30,6 @@ METRICS = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 # Alerts and autoscale read five-minute windows, evaluated every minute.
 WINDOW = "PT5M"
 WINDOW_MINUTES = 5
-# The health route the engines answer on: vLLM's OpenAI server, TGI and TEI all serve GET /health.
-HEALTH = "/health"
-# Where Azure ML forwards scoring requests by engine (the OpenAI-compatible route for LLM servers).
-SCORING = {"vllm": "/v1/completions", "tgi": "/v1/completions", "tei": "/embed"}
-DEFAULT_SCORING = "/score"
 
 
 @dataclass(frozen=True)
@@ -167,8 +162,8 @@ class ManagedEndpoint(pulumi.ComponentResource):
             opts=child(self),
         )
         runtime = model.runtime
-        port = runtime.port
-        scoring = SCORING.get(runtime.engine, DEFAULT_SCORING)
+        # The engine's own routes and port (engines.yaml `http`): Azure ML probes and scores there.
+        routes = engine_routes(runtime, endpoint.platform)
         if model.image is not None:
             image: pulumi.Input[str] = model.image
         else:
@@ -185,9 +180,9 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 image=image,
                 os_type="Linux",
                 inference_config=ml.InferenceContainerPropertiesArgs(
-                    liveness_route=ml.RouteArgs(path=HEALTH, port=port),
-                    readiness_route=ml.RouteArgs(path=HEALTH, port=port),
-                    scoring_route=ml.RouteArgs(path=scoring, port=port),
+                    liveness_route=ml.RouteArgs(path=routes.health, port=routes.port),
+                    readiness_route=ml.RouteArgs(path=routes.health, port=routes.port),
+                    scoring_route=ml.RouteArgs(path=routes.scoring, port=routes.port),
                 ),
             ),
             opts=child(self),

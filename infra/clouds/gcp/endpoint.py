@@ -20,7 +20,7 @@ from infra.clouds.gcp.keys import KeyUse
 from infra.clouds.gcp.machines import machine_type, vertex_accelerator
 from infra.clouds.options import child
 from infra.plan import ALARM_PERIODS, EndpointPlan, ModelPlan
-from infra.runtime import engine_config
+from infra.runtime import engine_config, engine_routes
 
 VERTEX_ENDPOINT = 'monitored_resource="aiplatform.googleapis.com/Endpoint"'
 RESPONSES = "aiplatform_googleapis_com:prediction_online_response_count"
@@ -167,6 +167,10 @@ class ManagedEndpoint(pulumi.ComponentResource):
         # The runtime contract: what sizing decided, as the engine reads it on Vertex AI (variables, or
         # arguments after the image's entrypoint for an engine that reads only arguments).
         told = engine_config(model.runtime, plan.platform)
+        # Vertex AI probes healthRoute and forwards requests to predictRoute, on the first port. An engine
+        # without one predict route (Triton, per model) answers Vertex AI's default AIP_* routes itself.
+        routes = engine_routes(model.runtime, plan.platform)
+        served = {"healthRoute": routes.health, "predictRoute": routes.predict} if routes.predict else {}
         machine: dict[str, Any] = {"machineType": machine_type(plan.instance_type, plan.instance_extra)}
         accelerator = vertex_accelerator(plan.instance_extra)
         if accelerator is not None:
@@ -181,7 +185,8 @@ class ManagedEndpoint(pulumi.ComponentResource):
                     "imageUri": image,
                     "env": [{"name": k, "value": v} for k, v in sorted(told.env.items())],
                     **({"args": list(told.args)} if told.args else {}),
-                    "ports": [{"containerPort": model.runtime.port}],
+                    "ports": [{"containerPort": routes.port}],
+                    **served,
                 },
                 "encryptionSpec": {"kmsKeyName": args.key.key_id},
             },
