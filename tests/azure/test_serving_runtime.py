@@ -16,14 +16,19 @@ from tests.test_runtime import llm
 DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 
 
-def environment(document: dict[str, Any], endpoint: str) -> list[dict[str, str]]:
-    """The environment variables of each deployment of `endpoint`'s component."""
+def properties(document: dict[str, Any], endpoint: str, kind: str) -> list[dict[str, Any]]:
+    """The registered `properties` of each `kind` resource of `endpoint`'s component."""
     (component,) = [r for r in document["resources"] if r["name"] == f"endpoint-{endpoint}" and not r["custom"]]
     return [
-        r["inputs"]["properties"]["environmentVariables"]
+        r["inputs"]["properties"]
         for r in document["resources"]
-        if r["type"] == DEPLOYMENT and r["parent"] == component["urn"]
+        if r["type"] == kind and r["parent"] == component["urn"]
     ]
+
+
+def environment(document: dict[str, Any], endpoint: str) -> list[dict[str, str]]:
+    """The environment variables of each deployment of `endpoint`'s component."""
+    return [p["environmentVariables"] for p in properties(document, endpoint, DEPLOYMENT)]
 
 
 def test_an_8b_model_on_one_gpu_is_told_its_degree_context_and_batch() -> None:
@@ -76,12 +81,7 @@ ENVIRONMENT = "azure-native:machinelearningservices:EnvironmentVersion"
 
 def routes(document: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
     """The inference routes of each environment of `endpoint`'s component."""
-    (component,) = [r for r in document["resources"] if r["name"] == f"endpoint-{endpoint}" and not r["custom"]]
-    return [
-        r["inputs"]["properties"]["inferenceConfig"]
-        for r in document["resources"]
-        if r["type"] == ENVIRONMENT and r["parent"] == component["urn"]
-    ]
+    return [p["inferenceConfig"] for p in properties(document, endpoint, ENVIRONMENT)]
 
 
 def test_probes_and_scoring_use_the_engines_own_routes() -> None:
