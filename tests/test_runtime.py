@@ -297,3 +297,14 @@ def test_a_platform_that_must_be_given_a_predict_route_refuses_an_engine_without
         _check("triton", "azureml", Delivery("env", "x"), {}, triton.http)
     with pytest.raises(CannotTellError):
         _ = engine_routes(runtime_of("triton"), "azureml").scoring
+
+
+def test_the_readme_routes_table_says_what_the_engine_table_does() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for engine, entry in engine_table().items():
+        http = entry.http
+        predict = f"`{http.predict}`" if http.predict else "per model"
+        port = str(http.port) if http.port is not None else "the platform's port"
+        (row,) = [line for line in readme.splitlines() if line.startswith(f"| {engine} | `{http.health}` |")]
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[2].startswith(predict) and cells[3].startswith(port), row
