@@ -15,16 +15,6 @@ import pytest
 
 from tests.conftest import STACKS, preview_of
 
-# Clouds whose components do not take typed args yet (issue 13). Strict: once they do, the tests
-# pass, the mark fails them, and the cloud leaves this table.
-NOT_YET_TYPED = {"azure": "Azure components still take the Plan and sibling resources"}
-CHECKED = [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_TYPED[s.split("-")[0]]))
-    if s.split("-")[0] in NOT_YET_TYPED
-    else s
-    for s in STACKS
-]
-
 
 @cache
 def component_class(resource_type: str) -> type[pulumi.ComponentResource] | None:
@@ -49,7 +39,7 @@ def components(stack: str) -> list[dict]:
     return [r for r in preview_of(stack)["resources"] if not r["custom"] and r["type"].split(":")[1] != "index"]
 
 
-@pytest.mark.parametrize("stack", CHECKED)
+@pytest.mark.parametrize("stack", STACKS)
 def test_each_component_declares_exactly_the_outputs_it_registers(stack: str) -> None:
     assert components(stack)
     for resource in components(stack):
@@ -59,7 +49,7 @@ def test_each_component_declares_exactly_the_outputs_it_registers(stack: str) ->
         assert declared == set(resource["registeredOutputs"]), resource["type"]
 
 
-@pytest.mark.parametrize("stack", CHECKED)
+@pytest.mark.parametrize("stack", STACKS)
 def test_each_component_takes_one_frozen_args_dataclass(stack: str) -> None:
     for resource in components(stack):
         cls = component_class(resource["type"])

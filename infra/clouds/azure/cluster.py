@@ -9,16 +9,16 @@ identity federation), the kubelet identity (image pulls) and the private API ser
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TypedDict
+
 import pulumi
 import pulumi_azure_native as azure
 
-from infra.clouds.azure.keys import Keys
-from infra.clouds.azure.monitoring import Observability
-from infra.clouds.azure.network import Network
-from infra.clouds.azure.registry import Registry
+from infra.clouds.azure.keys import KeyUse
 from infra.clouds.azure.site import Site
 from infra.clouds.options import child
-from infra.plan import NodePoolPlan
+from infra.plan import ClusterPlan, NodePoolPlan
 
 cs = azure.containerservice
 # The device's own taint, as on EKS: the NVIDIA device plugin and the model servers tolerate it.
@@ -30,30 +30,66 @@ DNS_SERVICE_IP = "172.16.0.10"
 PRIORITY = {"on-demand": "Regular", "spot": "Spot"}
 
 
-class Cluster(pulumi.ComponentResource):
-    """Outputs: `cluster_name`, `resource_group`, `oidc_issuer_url`, `kubelet_identity` (client_id,
-    object_id, resource_id) and `api_server_fqdn`."""
+@dataclass(frozen=True)
+class ClusterArgs:
+    """The plan's cluster (version, system and GPU pools), its name (naming layer), and what it runs
+    on: the nodes' subnet, the key that encrypts etcd secrets, the registry its nodes bootstrap and
+    pull from, and the Log Analytics workspace its monitoring add-on writes to."""
 
-    cluster: azure.containerservice.ManagedCluster
+    site: Site
+    cluster: ClusterPlan
+    cluster_name: str
+    pool_names: dict[str, str]  # GPU pool plan name -> AKS agent pool name
+    protect: bool  # the Standard tier (uptime SLA)
+    node_subnet_id: pulumi.Input[str]
+    key: KeyUse
+    registry_id: pulumi.Input[str]
+    log_workspace_id: pulumi.Input[str]
+
+
+class PoolShape(TypedDict):
+    """What an AKS node pool takes from its plan: the VM size, disk, subnet and autoscaled node count."""
+
+    vm_size: str
+    os_type: str
+    os_sku: str
+    os_disk_size_gb: int
+    vnet_subnet_id: pulumi.Input[str]
+    enable_auto_scaling: bool
+    count: int
+    min_count: int
+    max_count: int
+
+
+def pool_shape(pool: NodePoolPlan, os_sku: str, subnet_id: pulumi.Input[str]) -> PoolShape:
+    """The node pool as the plan sized it (the disk: OS and images, plus the weights of every model
+    copy), Linux nodes of `os_sku` autoscaled in the nodes' subnet, starting at its minimum."""
+    return PoolShape(
+        vm_size=pool.instance_type,
+        os_type="Linux",
+        os_sku=os_sku,
+        os_disk_size_gb=pool.disk_gib,
+        vnet_subnet_id=subnet_id,
+        enable_auto_scaling=True,
+        count=pool.min_nodes,
+        min_count=pool.min_nodes,
+        max_count=pool.max_nodes,
+    )
+
+
+class Cluster(pulumi.ComponentResource):
+    """Outputs: `cluster_name`, `resource_group`, `kubelet_identity` (client_id, object_id,
+    resource_id) and `api_server_fqdn`. For the cluster's access: `cluster_id` and
+    `oidc_issuer_url`, which AKS reports once the cluster exists."""
+
     cluster_name: str
     resource_group: pulumi.Output[str]
-    oidc_issuer_url: pulumi.Output[str]
     kubelet_identity: dict[str, pulumi.Output[str]]
     api_server_fqdn: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        site: Site,
-        network: Network,
-        keys: Keys,
-        registry: Registry,
-        observability: Observability,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:azure:Cluster", name, None, opts)
-        plan = site.plan
-        assert plan.cluster is not None
+        site, plan = args.site, args.cluster
         identities = {
             role: azure.managedidentity.UserAssignedIdentity(
                 f"{name}-{role}-identity",
@@ -66,21 +102,20 @@ class Cluster(pulumi.ComponentResource):
         }
         control, kubelet = identities["control-plane"], identities["kubelet"]
         grants = [
-            site.grant(f"{name}-kms", control.principal_id, "Key Vault Crypto User", keys.vault.id, self),
-            site.grant(f"{name}-subnet", control.principal_id, "Network Contributor", network.node_subnet_id, self),
+            site.grant(f"{name}-kms", control.principal_id, "Key Vault Crypto User", args.key.vault_id, self),
+            site.grant(f"{name}-subnet", control.principal_id, "Network Contributor", args.node_subnet_id, self),
             site.grant(f"{name}-kubelet-operator", control.principal_id, "Managed Identity Operator", kubelet.id, self),
-            site.grant(f"{name}-kubelet-pull", kubelet.principal_id, "AcrPull", registry.registry.id, self),
+            site.grant(f"{name}-kubelet-pull", kubelet.principal_id, "AcrPull", args.registry_id, self),
         ]
-        system = plan.cluster.system_pool
-        self.cluster_name = site.name("aks_cluster", "aks")
-        self.cluster = cs.ManagedCluster(
+        self.cluster_name = args.cluster_name
+        cluster = cs.ManagedCluster(
             f"{name}-cluster",
             resource_group_name=site.group_name,
             resource_name_=self.cluster_name,
             location=site.location,
             dns_prefix=self.cluster_name,
-            kubernetes_version=plan.cluster.kubernetes_version,
-            sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard" if plan.protect else "Free"),
+            kubernetes_version=plan.kubernetes_version,
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard" if args.protect else "Free"),
             identity=cs.ManagedClusterIdentityArgs(
                 type=cs.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[control.id]
             ),
@@ -102,9 +137,9 @@ class Cluster(pulumi.ComponentResource):
                 azure_key_vault_kms=cs.AzureKeyVaultKmsArgs(
                     enabled=True,
                     # KMS takes a versioned key id; a rotation is picked up by updating the cluster.
-                    key_id=keys.key.key_uri_with_version,
+                    key_id=args.key.key_uri_with_version,
                     key_vault_network_access="Private",
-                    key_vault_resource_id=keys.vault.id,
+                    key_vault_resource_id=args.key.vault_id,
                 ),
             ),
             network_profile=cs.ContainerServiceNetworkProfileArgs(
@@ -119,74 +154,57 @@ class Cluster(pulumi.ComponentResource):
                 outbound_type="none",
             ),
             bootstrap_profile=cs.ManagedClusterBootstrapProfileArgs(
-                artifact_source="Cache", container_registry_id=registry.registry.id
+                artifact_source="Cache", container_registry_id=args.registry_id
             ),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
             ),
             addon_profiles={
                 "omsagent": cs.ManagedClusterAddonProfileArgs(
-                    enabled=True, config={"logAnalyticsWorkspaceResourceID": observability.logs.id}
+                    enabled=True, config={"logAnalyticsWorkspaceResourceID": args.log_workspace_id}
                 )
             },
             agent_pool_profiles=[
                 cs.ManagedClusterAgentPoolProfileArgs(
                     name="system",
                     mode="System",
-                    vm_size=plan.cluster.system_pool.instance_type,
-                    os_type="Linux",
-                    os_sku="AzureLinux",
-                    os_disk_size_gb=system.disk_gib,
-                    vnet_subnet_id=network.node_subnet_id,
-                    enable_auto_scaling=True,
-                    count=system.min_nodes,
-                    min_count=system.min_nodes,
-                    max_count=system.max_nodes,
+                    **pool_shape(plan.system_pool, "AzureLinux", args.node_subnet_id),
                     # Only cluster add-ons run on the system pool.
                     node_taints=["CriticalAddonsOnly=true:NoSchedule"],
                 )
             ],
             tags=site.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, keys.unlock]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, args.key.unlock]),
         )
-        for pool in plan.cluster.gpu_pools:
-            self._gpu_pool(name, site, network, pool)
+        for pool in plan.gpu_pools:
+            self._gpu_pool(name, args, cluster.name, pool)
+        self.cluster_id = cluster.id
         self.resource_group = site.group_name
-        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
         self.kubelet_identity = {
             "client_id": kubelet.client_id,
             "object_id": kubelet.principal_id,
             "resource_id": kubelet.id,
         }
-        self.api_server_fqdn = self.cluster.private_fqdn
+        self.api_server_fqdn = cluster.private_fqdn
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
                 "resource_group": self.resource_group,
-                "oidc_issuer_url": self.oidc_issuer_url,
                 "kubelet_identity": self.kubelet_identity,
                 "api_server_fqdn": self.api_server_fqdn,
             }
         )
 
-    def _gpu_pool(self, name: str, site: Site, network: Network, pool: NodePoolPlan) -> None:
+    def _gpu_pool(self, name: str, args: ClusterArgs, cluster: pulumi.Output[str], pool: NodePoolPlan) -> None:
         spot = pool.capacity == "spot"
         cs.AgentPool(
             f"{name}-{pool.name}",
-            resource_group_name=site.group_name,
-            resource_name_=self.cluster.name,
-            agent_pool_name=site.name("aks_agent_pool", pool.endpoint or pool.name),
+            resource_group_name=args.site.group_name,
+            resource_name_=cluster,
+            agent_pool_name=args.pool_names[pool.name],
             mode="User",
-            vm_size=pool.instance_type,
-            os_type="Linux",
-            os_sku="Ubuntu",
-            # Sized by the plan: OS and images, plus the weights of every model copy.
-            os_disk_size_gb=pool.disk_gib,
-            vnet_subnet_id=network.node_subnet_id,
-            enable_auto_scaling=True,
-            count=pool.min_nodes,
-            min_count=pool.min_nodes,
-            max_count=pool.max_nodes,
+            **pool_shape(pool, "Ubuntu", args.node_subnet_id),
             node_taints=[GPU_TAINT] if pool.accelerator else None,
             node_labels={
                 "ml-serving/endpoint": pool.endpoint or "",
@@ -198,6 +216,6 @@ class Cluster(pulumi.ComponentResource):
             # A spot pool gives evicted nodes back (Delete) and pays up to the on-demand price (-1).
             scale_set_eviction_policy="Delete" if spot else None,
             spot_max_price=-1 if spot else None,
-            tags=site.tags,
+            tags=args.site.tags,
             opts=child(self),
         )

@@ -4,15 +4,15 @@ identity for each endpoint's service account. Everything else is `infra/kubernet
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
 import yaml
 
-from infra.clouds.azure.cluster import Cluster
 from infra.clouds.azure.site import Site
-from infra.clouds.azure.storage import ModelStore
-from infra.kubernetes.access import ClusterAccess, IdentityBinding, Workload, kubeconfig, provider
+from infra.kubernetes.access import IdentityBinding, Workload, kubeconfig, provider
 
 cs = azure.containerservice
 # kubelogin exchanges the caller's Azure CLI login (in CI: `azure/login` with OIDC) for a token of
@@ -31,61 +31,77 @@ def _ca(credentials: cs.ListManagedClusterUserCredentialsResult) -> str:
     return document["clusters"][0]["cluster"]["certificate-authority-data"]
 
 
+@dataclass(frozen=True)
+class KubernetesAccessArgs:
+    """The cluster as the Kubernetes layer reaches it: its physical name (naming layer), the Cluster
+    component's outputs (`cluster_id` makes the credentials call wait for the cluster), and what
+    each endpoint's identity is federated with and may read: the OIDC issuer and the models container."""
+
+    site: Site
+    cluster_name: str
+    cluster_id: pulumi.Input[str]
+    resource_group: pulumi.Input[str]
+    api_server_fqdn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    container_id: pulumi.Input[str]  # the model store's models container
+
+
 class KubernetesAccess(pulumi.ComponentResource):
-    """`ml-serving:azure:KubernetesAccess`: the provider, and per endpoint a user-assigned identity
-    federated with the endpoint's service account that may read the model container's blobs."""
+    """`ml-serving:azure:KubernetesAccess`: the cluster's provider, through kubelogin.
 
-    access: ClusterAccess
+    Outputs: `provider`, the Kubernetes provider for the cluster. `bind_identity` gives an endpoint's
+    pods a workload identity (see `infra/kubernetes/access.py`).
+    """
 
-    def __init__(
-        self, name: str, site: Site, cluster: Cluster, store: ModelStore, opts: pulumi.ResourceOptions
-    ) -> None:
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: KubernetesAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:azure:KubernetesAccess", name, None, opts)
+        self._args = args
         # AKS returns the CA only with a credentials call; asked once the cluster exists (its id is
         # computed), so a preview of a new cluster never calls Azure.
-        ca = pulumi.Output.all(cluster.cluster.id, cluster.resource_group).apply(
+        ca = pulumi.Output.all(args.cluster_id, args.resource_group).apply(
             lambda values: _ca(
-                cs.list_managed_cluster_user_credentials(
-                    resource_group_name=values[1], resource_name=cluster.cluster_name
-                )
+                cs.list_managed_cluster_user_credentials(resource_group_name=values[1], resource_name=args.cluster_name)
             )
         )
-        server = pulumi.Output.concat("https://", cluster.api_server_fqdn, ":443")
-        config = kubeconfig(cluster.cluster_name, server, ca, KUBELOGIN)
-        k8s_provider = provider(f"{name}-provider", config, pulumi.ResourceOptions(parent=self))
+        server = pulumi.Output.concat("https://", args.api_server_fqdn, ":443")
+        config = kubeconfig(args.cluster_name, server, ca, KUBELOGIN)
+        self.provider = provider(f"{name}-provider", config, pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"provider": self.provider})
 
-        def bind(workload: Workload, parent: pulumi.Resource) -> IdentityBinding:
-            child = pulumi.ResourceOptions(parent=parent)
-            identity = azure.managedidentity.UserAssignedIdentity(
-                f"k8s-{workload.endpoint}-identity",
-                resource_group_name=site.group_name,
-                location=site.location,
-                tags=site.tags,
-                opts=child,
-            )
-            federation = azure.managedidentity.FederatedIdentityCredential(
-                f"k8s-{workload.endpoint}-federation",
-                resource_group_name=site.group_name,
-                resource_name_=identity.name,
-                federated_identity_credential_resource_name=f"{workload.namespace}-{workload.service_account}",
-                issuer=cluster.oidc_issuer_url,
-                subject=f"system:serviceaccount:{workload.namespace}:{workload.service_account}",
-                audiences=[TOKEN_AUDIENCE],
-                opts=child,
-            )
-            # Blob roles scope no finer than a container without conditions: the models container.
-            reader = site.grant(
-                f"k8s-{workload.endpoint}-artifacts",
-                identity.principal_id,
-                "Storage Blob Data Reader",
-                store.container.id,
-                parent,
-            )
-            return IdentityBinding(
-                annotations={"azure.workload.identity/client-id": identity.client_id},
-                pod_labels=WORKLOAD_IDENTITY_LABEL,
-                resources=[federation, reader],
-            )
-
-        self.access = ClusterAccess(k8s_provider, bind)
-        self.register_outputs({})
+    def bind_identity(self, workload: Workload, parent: pulumi.Resource) -> IdentityBinding:
+        """A user-assigned identity federated with the workload's service account, that may read the
+        models container's blobs."""
+        site = self._args.site
+        child = pulumi.ResourceOptions(parent=parent)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"k8s-{workload.endpoint}-identity",
+            resource_group_name=site.group_name,
+            location=site.location,
+            tags=site.tags,
+            opts=child,
+        )
+        federation = azure.managedidentity.FederatedIdentityCredential(
+            f"k8s-{workload.endpoint}-federation",
+            resource_group_name=site.group_name,
+            resource_name_=identity.name,
+            federated_identity_credential_resource_name=f"{workload.namespace}-{workload.service_account}",
+            issuer=self._args.oidc_issuer_url,
+            subject=f"system:serviceaccount:{workload.namespace}:{workload.service_account}",
+            audiences=[TOKEN_AUDIENCE],
+            opts=child,
+        )
+        # Blob roles scope no finer than a container without conditions: the models container.
+        reader = site.grant(
+            f"k8s-{workload.endpoint}-artifacts",
+            identity.principal_id,
+            "Storage Blob Data Reader",
+            self._args.container_id,
+            parent,
+        )
+        return IdentityBinding(
+            annotations={"azure.workload.identity/client-id": identity.client_id},
+            pod_labels=WORKLOAD_IDENTITY_LABEL,
+            resources=[federation, reader],
+        )

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pulumi
 import pulumi_azure_native as azure
 
-from infra.clouds.azure.registry import Registry
 from infra.clouds.azure.site import Site
-from infra.clouds.azure.storage import ModelStore
 from infra.clouds.azure.traffic import EndpointTraffic, TrafficArgs
-from infra.clouds.azure.workspace import Workspace
 from infra.clouds.options import child
 from infra.plan import EndpointPlan, ModelPlan
 from infra.runtime import engine_config, engine_routes
@@ -33,12 +31,37 @@ WINDOW_MINUTES = 5
 
 
 @dataclass(frozen=True)
-class Shared:
-    """What every endpoint of the stack runs on."""
+class ManagedEndpointArgs:
+    """One endpoint's plan, its names (naming layer), and what it runs on: the workspace, the
+    registry its images come from and the model store's container its identity reads.
 
-    workspace: Workspace
-    registry: Registry
-    store: ModelStore
+    `data_capture_percent` is None when the environment captures nothing. `workspace_name` is the
+    workspace resource's name (it carries the dependency on the workspace)."""
+
+    site: Site
+    environment: str
+    endpoint: EndpointPlan
+    endpoint_name: str
+    deployment_names: dict[str, str]  # model version -> its deployment's name
+    data_capture_percent: int | None
+    workspace_id: pulumi.Input[str]
+    workspace_name: pulumi.Input[str]
+    datastore: str  # the workspace's datastore for the models container
+    registry_id: pulumi.Input[str]
+    login_server: pulumi.Input[str]
+    image_repository: str  # the repository image_tag models run from: `<login_server>/<repository>:<tag>`
+    account_id: pulumi.Input[str]
+    container_name: pulumi.Input[str]
+
+
+class AssetVersion(TypedDict):
+    """Where a version of an endpoint's workspace asset (model, environment) is registered: under
+    the endpoint's name, versioned by the model version it serves."""
+
+    resource_group_name: pulumi.Input[str]
+    workspace_name: pulumi.Input[str]
+    name: str
+    version: str
 
 
 def seconds(value: int) -> str:
@@ -49,25 +72,17 @@ def seconds(value: int) -> str:
 class ManagedEndpoint(pulumi.ComponentResource):
     """Outputs: `endpoint_name`, `endpoint_id`, `split` (deployment -> live %), `mirror` (deployment -> copied %)."""
 
-    endpoint: azure.machinelearningservices.OnlineEndpoint
     endpoint_name: str
-    deployment_names: dict[str, str]  # model version -> its deployment's name
+    endpoint_id: pulumi.Output[str]
     split: dict[str, int]
     mirror: dict[str, int]
 
-    def __init__(
-        self,
-        name: str,
-        site: Site,
-        endpoint: EndpointPlan,
-        shared: Shared,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ManagedEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # The environment is registered with the component so stack policies can hold it to the
         # environment's rules (prod: two instances, canary-first).
-        super().__init__("ml-serving:azure:ManagedEndpoint", name, {"environment": site.plan.environment}, opts)
-        workspace = shared.workspace
-        self.endpoint_name = site.name("ml_online_endpoint", endpoint.name)
+        super().__init__("ml-serving:azure:ManagedEndpoint", name, {"environment": args.environment}, opts)
+        site, endpoint = args.site, args.endpoint
+        self.endpoint_name = args.endpoint_name
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_group_name=site.group_name,
@@ -78,28 +93,26 @@ class ManagedEndpoint(pulumi.ComponentResource):
         # What the deployments' containers may do: pull this stack's images, read the models
         # container, write metrics. Nothing at the subscription.
         grants = [
-            site.grant(f"{name}-pull", identity.principal_id, "AcrPull", shared.registry.registry.id, self),
+            site.grant(f"{name}-pull", identity.principal_id, "AcrPull", args.registry_id, self),
             site.grant(
                 f"{name}-read-models",
                 identity.principal_id,
                 "Storage Blob Data Reader",
-                pulumi.Output.concat(
-                    shared.store.account.id, "/blobServices/default/containers/", shared.store.container.name
-                ),
+                pulumi.Output.concat(args.account_id, "/blobServices/default/containers/", args.container_name),
                 self,
             ),
             site.grant(
                 f"{name}-metrics",
                 identity.principal_id,
                 "AzureML Metrics Writer (preview)",
-                workspace.workspace.id,
+                args.workspace_id,
                 self,
             ),
         ]
-        self.endpoint = ml.OnlineEndpoint(
+        self._endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
             resource_group_name=site.group_name,
-            workspace_name=workspace.workspace.name,
+            workspace_name=args.workspace_name,
             endpoint_name=self.endpoint_name,
             location=site.location,
             kind="Managed",
@@ -108,20 +121,20 @@ class ManagedEndpoint(pulumi.ComponentResource):
             properties=ml.OnlineEndpointPropertiesArgs(
                 auth_mode="AADToken",
                 public_network_access="Disabled",
-                description=f"ml-serving {site.plan.stack}: {endpoint.name}",
+                description=f"ml-serving {site.stack}: {endpoint.name}",
             ),
             tags=site.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
         )
-        self.deployment_names = {m.name: site.name("ml_online_deployment", m.name) for m in endpoint.models}
-        deployments = [self._deployment(name, site, endpoint, model, shared) for model in endpoint.models]
-        alerts = self._alerts(name, site, endpoint)
-        self.split = {self.deployment_names[m.name]: m.weight for m in endpoint.models if not m.shadow}
-        self.mirror = {self.deployment_names[m.name]: m.weight for m in endpoint.models if m.shadow}
+        self.endpoint_id = self._endpoint.id
+        deployments = [self._deployment(name, args, model) for model in endpoint.models]
+        alerts = self._alerts(name, args)
+        self.split = {args.deployment_names[m.name]: m.weight for m in endpoint.models if not m.shadow}
+        self.mirror = {args.deployment_names[m.name]: m.weight for m in endpoint.models if m.shadow}
         EndpointTraffic(
             f"{name}-traffic",
             TrafficArgs(
-                endpoint_id=self.endpoint.id,
+                endpoint_id=self.endpoint_id,
                 split=self.split,
                 mirror=self.mirror,
                 strategy=endpoint.rollout.strategy,
@@ -134,26 +147,29 @@ class ManagedEndpoint(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "endpoint_name": self.endpoint_name,
-                "endpoint_id": self.endpoint.id,
+                "endpoint_id": self.endpoint_id,
                 "split": self.split,
                 "mirror": self.mirror,
             }
         )
 
     def _deployment(
-        self, name: str, site: Site, endpoint: EndpointPlan, model: ModelPlan, shared: Shared
+        self, name: str, args: ManagedEndpointArgs, model: ModelPlan
     ) -> azure.machinelearningservices.OnlineDeployment:
-        workspace = shared.workspace
+        site, endpoint = args.site, args.endpoint
         if "://" in model.artifact:
             model_uri: pulumi.Input[str] = model.artifact
         else:
-            model_uri = f"azureml://datastores/{workspace.datastore}/paths/{model.artifact}"
-        version = ml.ModelVersion(
-            f"{name}-{model.name}-model",
+            model_uri = f"azureml://datastores/{args.datastore}/paths/{model.artifact}"
+        asset = AssetVersion(
             resource_group_name=site.group_name,
-            workspace_name=workspace.workspace.name,
+            workspace_name=args.workspace_name,
             name=endpoint.name,
             version=model.name,
+        )
+        version = ml.ModelVersion(
+            f"{name}-{model.name}-model",
+            **asset,
             properties=ml.ModelVersionPropertiesArgs(
                 model_type="custom_model",
                 model_uri=model_uri,
@@ -167,15 +183,10 @@ class ManagedEndpoint(pulumi.ComponentResource):
         if model.image is not None:
             image: pulumi.Input[str] = model.image
         else:
-            image = pulumi.Output.concat(
-                shared.registry.registry.login_server, "/", site.plan.registry_name, ":", model.image_tag or ""
-            )
+            image = pulumi.Output.concat(args.login_server, "/", args.image_repository, ":", model.image_tag or "")
         environment = ml.EnvironmentVersion(
             f"{name}-{model.name}-environment",
-            resource_group_name=site.group_name,
-            workspace_name=workspace.workspace.name,
-            name=endpoint.name,
-            version=model.name,
+            **asset,
             properties=ml.EnvironmentVersionPropertiesArgs(
                 image=image,
                 os_type="Linux",
@@ -188,8 +199,8 @@ class ManagedEndpoint(pulumi.ComponentResource):
             opts=child(self),
         )
         collector = None
-        if site.plan.data_capture:
-            rate = site.plan.data_capture_percent / 100
+        if args.data_capture_percent is not None:
+            rate = args.data_capture_percent / 100
             collector = ml.DataCollectorArgs(
                 collections={
                     kind: ml.CollectionArgs(data_collection_mode="Enabled", sampling_rate=rate)
@@ -200,9 +211,9 @@ class ManagedEndpoint(pulumi.ComponentResource):
         deployment = ml.OnlineDeployment(
             f"{name}-{model.name}",
             resource_group_name=site.group_name,
-            workspace_name=workspace.workspace.name,
-            endpoint_name=self.endpoint.name,
-            deployment_name=self.deployment_names[model.name],
+            workspace_name=args.workspace_name,
+            endpoint_name=self._endpoint.name,
+            deployment_name=args.deployment_names[model.name],
             location=site.location,
             kind="Managed",
             sku=ml.SkuArgs(name="Default", capacity=endpoint.initial_replicas),
@@ -242,19 +253,19 @@ class ManagedEndpoint(pulumi.ComponentResource):
             tags=site.tags,
             opts=child(self),
         )
-        self._autoscale(name, site, endpoint, model, deployment)
+        self._autoscale(name, args, model, deployment)
         return deployment
 
     def _autoscale(
         self,
         name: str,
-        site: Site,
-        endpoint: EndpointPlan,
+        args: ManagedEndpointArgs,
         model: ModelPlan,
         deployment: azure.machinelearningservices.OnlineDeployment,
     ) -> None:
         """Requests per minute per instance against the plan's target, from the endpoint's metric
         filtered to this deployment: out by one instance above it, in by one below half of it."""
+        site, endpoint = args.site, args.endpoint
         per_minute = endpoint.target_rps_per_replica * 60
 
         def rule(
@@ -267,12 +278,12 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 metric_trigger=azure.monitor.MetricTriggerArgs(
                     metric_name="RequestsPerMinute",
                     metric_namespace=METRICS,
-                    metric_resource_uri=self.endpoint.id,
+                    metric_resource_uri=self.endpoint_id,
                     dimensions=[
                         azure.monitor.ScaleRuleMetricDimensionArgs(
                             dimension_name="deployment",
                             operator="Equals",
-                            values=[self.deployment_names[model.name]],
+                            values=[args.deployment_names[model.name]],
                         )
                     ],
                     divide_per_instance=True,
@@ -312,12 +323,13 @@ class ManagedEndpoint(pulumi.ComponentResource):
             opts=child(self),
         )
 
-    def _alerts(self, name: str, site: Site, endpoint: EndpointPlan) -> list[azure.monitor.MetricAlert]:
+    def _alerts(self, name: str, args: ManagedEndpointArgs) -> list[azure.monitor.MetricAlert]:
         """p95 request latency above the target, and 5xx responses above the error budget.
 
         Metric alerts take no ratio of two metrics, so the 5xx alert counts errors: the
         environment's error-rate percent of the requests the minimum fleet carries in a window.
         """
+        site, endpoint = args.site, args.endpoint
         floor_requests = endpoint.min_replicas * endpoint.target_rps_per_replica * 60 * WINDOW_MINUTES
         errors = max(1, math.ceil(floor_requests * endpoint.error_rate_alarm_percent / 100))
         specs = {
@@ -347,7 +359,7 @@ class ManagedEndpoint(pulumi.ComponentResource):
                     description=f"{description}: stops and reverts a traffic rollout of {self.endpoint_name}",
                     severity=2,
                     enabled=True,
-                    scopes=[self.endpoint.id],
+                    scopes=[self.endpoint_id],
                     target_resource_type=METRICS,
                     target_resource_region=site.location,
                     evaluation_frequency="PT1M",

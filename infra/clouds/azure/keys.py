@@ -10,10 +10,11 @@ identity for a customer-managed key, and it exists before the services it unlock
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_azure_native as azure
 
-from infra.clouds.azure.network import Network
 from infra.clouds.azure.site import Site
 from infra.clouds.options import child, stateful
 
@@ -25,41 +26,67 @@ NOTIFY_BEFORE_EXPIRY = "P30D"
 KEY_SIZE = 3072
 
 
-class Keys(pulumi.ComponentResource):
-    """Outputs: `vault_id`, `vault_uri`, `key_name`, `key_uri` (versionless, follows rotation),
-    `key_uri_with_version`, `identity_id`, `identity_client_id`."""
+@dataclass(frozen=True)
+class KeyUse:
+    """What a component needs to encrypt with the stack's key: the vault and key as each service
+    names them, the user-assigned identity that unwraps it, and `unlock`, that identity's crypto
+    grant (a service created before it cannot reach the key)."""
 
-    vault: azure.keyvault.Vault
-    key: azure.keyvault.Key
-    identity: azure.managedidentity.UserAssignedIdentity
+    vault_id: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]
     key_name: str
+    key_uri: pulumi.Output[str]  # versionless: follows rotation
+    key_uri_with_version: pulumi.Output[str]
+    identity_id: pulumi.Output[str]
+    identity_client_id: pulumi.Output[str]
+    unlock: azure.authorization.RoleAssignment
 
-    def __init__(self, name: str, site: Site, network: Network, opts: pulumi.ResourceOptions | None = None) -> None:
+
+@dataclass(frozen=True)
+class KeysArgs:
+    site: Site
+    vault_name: str  # naming layer
+    protect: bool  # longest soft-delete retention, protected and retained
+
+
+class Keys(pulumi.ComponentResource):
+    """Outputs: `vault_id`, `key_name`, `key_uri` (versionless, follows rotation),
+    `key_uri_with_version`, `identity_id`, `identity_client_id`. `use` is what the components that
+    encrypt with the key take; it also carries the vault's URI, a property Azure sets at create."""
+
+    vault_id: pulumi.Output[str]
+    key_name: str
+    key_uri: pulumi.Output[str]
+    key_uri_with_version: pulumi.Output[str]
+    identity_id: pulumi.Output[str]
+    identity_client_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:azure:Keys", name, None, opts)
-        plan = site.plan
-        self.vault = azure.keyvault.Vault(
+        site = args.site
+        vault = azure.keyvault.Vault(
             f"{name}-vault",
             resource_group_name=site.group_name,
-            vault_name=site.name("key_vault", "kv"),
+            vault_name=args.vault_name,
             location=site.location,
             properties=azure.keyvault.VaultPropertiesArgs(
                 tenant_id=site.tenant_id,
                 sku=azure.keyvault.SkuArgs(family="A", name=azure.keyvault.SkuName.PREMIUM),
                 enable_rbac_authorization=True,
                 enable_soft_delete=True,
-                soft_delete_retention_in_days=90 if plan.protect else 7,
+                soft_delete_retention_in_days=90 if args.protect else 7,
                 enable_purge_protection=True,
                 public_network_access="Disabled",
                 network_acls=azure.keyvault.NetworkRuleSetArgs(default_action="Deny", bypass="None"),
             ),
             tags=site.tags,
-            opts=stateful(plan.protect, self),
+            opts=stateful(args.protect, self),
         )
         self.key_name = "cmk"
-        self.key = azure.keyvault.Key(
+        key = azure.keyvault.Key(
             f"{name}-key",
             resource_group_name=site.group_name,
-            vault_name=self.vault.name,
+            vault_name=vault.name,
             key_name=self.key_name,
             properties=azure.keyvault.KeyPropertiesArgs(
                 kty="RSA-HSM",
@@ -80,31 +107,44 @@ class Keys(pulumi.ComponentResource):
                 ),
             ),
             tags=site.tags,
-            opts=stateful(plan.protect, self),
+            opts=stateful(args.protect, self),
         )
-        network.private_endpoint("vault", self.vault.id)
-        self.identity = azure.managedidentity.UserAssignedIdentity(
+        identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-cmk-identity",
             resource_group_name=site.group_name,
             location=site.location,
             tags=site.tags,
             opts=child(self),
         )
-        self.unlock = site.grant(
+        unlock = site.grant(
             f"{name}-cmk-identity-crypto",
-            self.identity.principal_id,
+            identity.principal_id,
             "Key Vault Crypto Service Encryption User",
-            self.vault.id,
+            vault.id,
             self,
+        )
+        self.vault_id = vault.id
+        self.key_uri = key.key_uri
+        self.key_uri_with_version = key.key_uri_with_version
+        self.identity_id = identity.id
+        self.identity_client_id = identity.client_id
+        self.use = KeyUse(
+            vault_id=vault.id,
+            vault_uri=vault.properties.vault_uri,
+            key_name=self.key_name,
+            key_uri=key.key_uri,
+            key_uri_with_version=key.key_uri_with_version,
+            identity_id=identity.id,
+            identity_client_id=identity.client_id,
+            unlock=unlock,
         )
         self.register_outputs(
             {
-                "vault_id": self.vault.id,
-                "vault_uri": self.vault.properties.vault_uri,
+                "vault_id": self.vault_id,
                 "key_name": self.key_name,
-                "key_uri": self.key.key_uri,
-                "key_uri_with_version": self.key.key_uri_with_version,
-                "identity_id": self.identity.id,
-                "identity_client_id": self.identity.client_id,
+                "key_uri": self.key_uri,
+                "key_uri_with_version": self.key_uri_with_version,
+                "identity_id": self.identity_id,
+                "identity_client_id": self.identity_client_id,
             }
         )

@@ -7,6 +7,7 @@ second for cluster nodes) and any existing private DNS zones (a hub's) by resour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,23 @@ def private_link() -> dict[str, dict[str, Any]]:
     return yaml.safe_load((Path(__file__).parent / "private_link.yaml").read_text())
 
 
+@dataclass(frozen=True)
+class NetworkArgs:
+    """The plan's network (a CIDR to carve, or an existing VNet, its subnets and private DNS zones)
+    and the services it gives a private endpoint: service (a row of private_link.yaml) -> target id.
+
+    `cidr` None: use `vnet_id` and `subnet_ids` (endpoints subnet, nodes subnet); otherwise
+    `ranges` holds each subnet's block as the plan carved it (`infra/addressing.py`)."""
+
+    site: Site
+    cidr: str | None
+    ranges: dict[str, str]  # subnet (SUBNETS) -> CIDR
+    vnet_id: str | None
+    subnet_ids: tuple[str, ...]
+    private_dns_zone_ids: tuple[str, ...]  # existing zones (a hub's) by resource id
+    private_endpoints: dict[str, pulumi.Input[str]]
+
+
 class Network(pulumi.ComponentResource):
     """Outputs: `vnet_id`, `endpoint_subnet_id`, `node_subnet_id`, `zone_ids` (zone name -> id)."""
 
@@ -35,22 +53,21 @@ class Network(pulumi.ComponentResource):
     node_subnet_id: pulumi.Input[str]
     zone_ids: dict[str, pulumi.Input[str]]
 
-    def __init__(self, name: str, site: Site, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:azure:Network", name, None, opts)
-        self._site = site
-        self._name = name
-        net = site.plan.network
-        if net.create:
-            assert net.cidr is not None  # the plan gives a CIDR whenever it creates the network
-            self._create(name, site, net.cidr)
+        site = args.site
+        if args.cidr is not None:
+            self._create(name, site, args.cidr, args.ranges)
         else:
-            assert net.vpc_id is not None
-            self.vnet_id = net.vpc_id
-            self.endpoint_subnet_id, self.node_subnet_id = net.subnet_ids[0], net.subnet_ids[1]
-        existing = {zone_id.rsplit("/", 1)[-1].lower(): zone_id for zone_id in net.private_dns_zone_ids}
+            assert args.vnet_id is not None  # the plan gives a VNet and two subnets when it creates none
+            self.vnet_id = args.vnet_id
+            self.endpoint_subnet_id, self.node_subnet_id = args.subnet_ids[0], args.subnet_ids[1]
+        existing = {zone_id.rsplit("/", 1)[-1].lower(): zone_id for zone_id in args.private_dns_zone_ids}
         self.zone_ids = {}
         for zone in sorted({z for row in private_link().values() for z in row["zones"]}):
             self.zone_ids[zone] = existing.get(zone) or self._zone(name, site, zone)
+        for service, target_id in args.private_endpoints.items():
+            self._private_endpoint(name, site, service, target_id)
         self.register_outputs(
             {
                 "vnet_id": self.vnet_id,
@@ -60,7 +77,7 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _create(self, name: str, site: Site, cidr: str) -> None:
+    def _create(self, name: str, site: Site, cidr: str, ranges: dict[str, str]) -> None:
         vnet = azure.network.VirtualNetwork(
             f"{name}-vnet",
             resource_group_name=site.group_name,
@@ -97,7 +114,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-{subnet_name}",
                 resource_group_name=site.group_name,
                 virtual_network_name=vnet.name,
-                address_prefix=site.plan.network.ranges[subnet_name],  # the plan's block
+                address_prefix=ranges[subnet_name],  # the plan's block
                 # No implicit internet egress: Azure services are reached through private endpoints.
                 default_outbound_access=False,
                 # NSGs apply to private endpoints only with their network policies on.
@@ -130,23 +147,23 @@ class Network(pulumi.ComponentResource):
         )
         return private_zone.id
 
-    def private_endpoint(self, service: str, target_id: pulumi.Input[str]) -> azure.network.PrivateEndpoint:
+    def _private_endpoint(self, name: str, site: Site, service: str, target_id: pulumi.Input[str]) -> None:
         """A private endpoint to `target_id` in the endpoints subnet, registered in the service's zones."""
         row = private_link()[service]
         endpoint = azure.network.PrivateEndpoint(
-            f"{self._name}-{service}-endpoint",
-            resource_group_name=self._site.group_name,
-            location=self._site.location,
+            f"{name}-{service}-endpoint",
+            resource_group_name=site.group_name,
+            location=site.location,
             subnet={"id": self.endpoint_subnet_id},
             private_link_service_connections=[
                 {"name": service, "private_link_service_id": target_id, "group_ids": [row["group_id"]]}
             ],
-            tags=self._site.tags,
+            tags=site.tags,
             opts=child(self),
         )
         azure.network.PrivateDnsZoneGroup(
-            f"{self._name}-{service}-dns",
-            resource_group_name=self._site.group_name,
+            f"{name}-{service}-dns",
+            resource_group_name=site.group_name,
             private_endpoint_name=endpoint.name,
             private_dns_zone_group_name="default",
             private_dns_zone_configs=[
@@ -154,4 +171,3 @@ class Network(pulumi.ComponentResource):
             ],
             opts=child(self),
         )
-        return endpoint

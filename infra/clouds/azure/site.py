@@ -35,52 +35,47 @@ def directory_ids(plan: Plan) -> tuple[str, str]:
     )
 
 
-def group_name(plan: Plan) -> str:
-    return plan.names("resource_group", "ml-serving")
+@dataclass(frozen=True)
+class ResourceGroupArgs:
+    """The group's name (naming layer), region and tags; protected and retained where the plan says."""
+
+    group_name: str
+    location: str
+    tags: dict[str, str]
+    protect: bool
 
 
 class ResourceGroup(pulumi.ComponentResource):
-    """The stack's resource group. Outputs: `group_name`."""
+    """The stack's resource group. Outputs: `group_name`, known at preview and carrying the
+    dependency on the group, so every resource placed in it is created after it."""
 
-    group: azure.resources.ResourceGroup
-    group_name: str
+    group_name: pulumi.Output[str]
 
-    def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ResourceGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:azure:ResourceGroup", name, None, opts)
-        self.group_name = group_name(plan)
-        self.group = azure.resources.ResourceGroup(
+        group = azure.resources.ResourceGroup(
             f"{name}-group",
-            resource_group_name=self.group_name,
-            location=plan.region,
-            tags=plan.tags,
-            opts=stateful(plan.protect, self),
+            resource_group_name=args.group_name,
+            location=args.location,
+            tags=args.tags,
+            opts=stateful(args.protect, self),
         )
+        # The provider's `name` is computed (unknown at preview): the planned name, after the group.
+        self.group_name = group.urn.apply(lambda _: args.group_name)
         self.register_outputs({"group_name": self.group_name})
 
 
 @dataclass(frozen=True)
 class Site:
-    plan: Plan
+    """Where every resource of a stack goes: its resource group (`group_name` from ResourceGroup),
+    region and tags, and the directory its role grants name (subscription and tenant ids)."""
+
+    stack: str
+    location: str
+    tags: dict[str, str]
     subscription_id: str
     tenant_id: str
-    group: azure.resources.ResourceGroup
-
-    @property
-    def group_name(self) -> pulumi.Output[str]:
-        """The group's name, known at preview, carrying the dependency on the group."""
-        return self.group.urn.apply(lambda _: group_name(self.plan))
-
-    @property
-    def location(self) -> str:
-        return self.plan.region
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return self.plan.tags
-
-    def name(self, kind: str, *parts: str) -> str:
-        """The physical name of a `kind` resource of this stack (`infra.naming`, Azure's rules)."""
-        return self.plan.names(kind, *parts)
+    group_name: pulumi.Output[str]
 
     def role(self, role: str) -> str:
         """A built-in role's definition id in this subscription."""
@@ -101,6 +96,6 @@ class Site:
             principal_type="ServicePrincipal",
             role_definition_id=self.role(role),
             scope=scope,
-            description=f"ml-serving {self.plan.stack}: {role}",
+            description=f"ml-serving {self.stack}: {role}",
             opts=pulumi.ResourceOptions(parent=parent),
         )
