@@ -20,6 +20,8 @@ import pytest
 from botocore.model import Shape
 
 from infra.engine.mockrun import UNKNOWN
+from tests import api_check
+from tests.api_check import Kind, Node, check, set_at
 from tests.conftest import preview_of
 
 AWS_STACKS = ["aws-dev", "aws-staging", "aws-prod"]
@@ -32,83 +34,47 @@ def model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
 
 
+KINDS: dict[str, Kind] = {
+    "structure": "object",
+    "list": "list",
+    "map": "map",
+    "string": "string",
+    "integer": "integer",
+    "long": "integer",
+    "double": "number",
+    "float": "number",
+    "boolean": "boolean",
+}
+
+
+def node(shape: Shape) -> Node:
+    """A botocore shape as the shared checker's `Node` (its enum, pattern and bounds included)."""
+    meta = shape.metadata
+    kind = KINDS.get(shape.type_name, "any")
+    members = getattr(shape, "members", {})
+    string = kind == "string"
+    return Node(
+        kind,
+        shape.name,
+        members=(lambda _body: (shape.name, {k: node(m) for k, m in members.items()})) if kind == "object" else None,
+        item=(lambda: node(shape.member if kind == "list" else shape.value)) if kind in ("list", "map") else None,
+        key=(lambda: node(shape.key)) if kind == "map" else None,
+        enum=frozenset(shape.enum) if string and shape.enum else None,
+        pattern=meta.get("pattern") if string else None,
+        whole=True,
+        min_length=meta.get("min") if kind in ("string", "list", "map") else None,
+        max_length=meta.get("max") if kind in ("string", "list", "map") else None,
+        minimum=meta.get("min") if kind in ("integer", "number") else None,
+        maximum=meta.get("max") if kind in ("integer", "number") else None,
+    )
+
+
 def validate(value: Any, shape: Shape, where: str) -> list[str]:
     """Problems with `value` as an instance of `shape`; unknown (preview) values are skipped."""
-    if value is None or value == UNKNOWN:
-        return []
-    meta = shape.metadata
-    kind = shape.type_name
-    problems: list[str] = []
-    if kind == "structure":
-        if not isinstance(value, dict):
-            return [f"{where}: expected a {shape.name} structure, got {value!r}"]
-        for key, item in value.items():
-            member = shape.members.get(key)
-            if member is None:
-                problems.append(f"{where}.{key}: {shape.name} has no member {key!r}")
-            else:
-                problems += validate(item, member, f"{where}.{key}")
-        return problems
-    if kind in ("list", "map"):
-        expected = list if kind == "list" else dict
-        if not isinstance(value, expected):
-            return [f"{where}: expected a {kind}, got {value!r}"]
-        if len(value) < meta.get("min", 0) or len(value) > meta.get("max", len(value)):
-            problems.append(f"{where}: {len(value)} items, {shape.name} allows {meta.get('min', 0)}..{meta.get('max')}")
-        if kind == "list":
-            for i, item in enumerate(value):
-                problems += validate(item, shape.member, f"{where}[{i}]")
-        else:
-            for key, item in value.items():
-                problems += validate(key, shape.key, f"{where} key") + validate(item, shape.value, f"{where}.{key}")
-        return problems
-    if kind == "string":
-        if not isinstance(value, str):
-            return [f"{where}: expected a string, got {value!r}"]
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{where}: {value!r} is not one of {shape.name}'s values")
-        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
-            bounds = f"{meta.get('min', 0)}..{meta.get('max')}"
-            problems.append(f"{where}: {value!r} has {len(value)} characters, {shape.name} allows {bounds}")
-        pattern = _pattern(meta.get("pattern"))
-        if pattern is not None and not pattern.fullmatch(value):
-            problems.append(f"{where}: {value!r} does not match {shape.name}'s pattern {meta['pattern']}")
-        return problems
-    if kind in ("integer", "long", "double", "float"):
-        integral = kind in ("integer", "long")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integral and value != int(value)):
-            return [f"{where}: expected {'an integer' if integral else 'a number'}, got {value!r}"]
-        if not meta.get("min", value) <= value <= meta.get("max", value):
-            problems.append(f"{where}: {value!r} is outside {shape.name}'s {meta.get('min')}..{meta.get('max')}")
-        return problems
-    if kind == "boolean" and not isinstance(value, bool):
-        return [f"{where}: expected a boolean, got {value!r}"]
-    return problems
+    return check(value, node(shape), where)
 
 
-@cache
-def _pattern(text: str | None) -> re.Pattern[str] | None:
-    """botocore patterns are Java regexes; the few Python cannot compile (\\p{...}) are skipped."""
-    if text is None:
-        return None
-    try:
-        return re.compile(text)
-    except re.error:
-        return None
-
-
-class Inputs:
-    """A resource's inputs, recording which keys the adapter read (every one must be mapped)."""
-
-    def __init__(self, resource: dict[str, Any]) -> None:
-        self.resource = resource
-        self.values = resource["inputs"]
-        self.read: set[str] = set()
-
-    def __call__(self, key: str, default: Any = None) -> Any:
-        self.read.add(key)
-        return self.values.get(key, default)
-
+class Inputs(api_check.Inputs):
     def autoname(self) -> str:
         """The name Pulumi generates for this resource when the program gives none."""
         return self.resource["name"] + AUTONAME_SUFFIX
@@ -492,10 +458,10 @@ ADAPTERS: dict[str, Callable[[Inputs], list[Request]]] = {
 PROVIDER_ONLY = {"tags", "forceDelete", "forceDestroy"}
 
 
-def requests_of(stack: str) -> list[tuple[str, Request]]:
-    """(resource name, request) for every cloud resource of a stack; fails on an unmapped type or input."""
+def requests_of(resources: list[dict[str, Any]]) -> list[tuple[str, Request]]:
+    """(resource name, request) for every `aws:` resource; fails on an unmapped type or input."""
     found: list[tuple[str, Request]] = []
-    for resource in preview_of(stack)["resources"]:
+    for resource in resources:
         if not resource["custom"] or not resource["type"].startswith("aws:"):
             continue  # components, providers and the Kubernetes objects (tests/kubernetes)
         assert resource["type"] in ADAPTERS, f"{resource['type']} has no API mapping in this test"
@@ -615,14 +581,18 @@ def documented_problems(requests: list[tuple[str, Request]]) -> list[str]:
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_every_value_the_stack_sends_is_valid_for_the_aws_api(stack: str) -> None:
-    requests = requests_of(stack)
+    requests = requests_of(preview_of(stack)["resources"])
     assert requests
     assert api_problems(requests) == []
     assert documented_problems(requests) == []
 
 
 def test_instance_types_are_checked_against_each_api() -> None:
-    shapes = {shape for _, (_, shape, request) in requests_of("aws-staging") if "InstanceType" in json.dumps(request)}
+    shapes = {
+        shape
+        for _, (_, shape, request) in requests_of(preview_of("aws-staging")["resources"])
+        if "InstanceType" in json.dumps(request)
+    }
     assert {"CreateEndpointConfigInput", "RequestLaunchTemplateData"} <= shapes
 
 
@@ -640,57 +610,47 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 
 
-def _set(path: list[str | int], value: Any) -> Callable[[dict[str, Any]], None]:
-    def mutate(inputs: dict[str, Any]) -> None:
-        target = inputs
-        for part in path[:-1]:
-            target = target[part]
-        target[path[-1]] = value
-
-    return mutate
-
-
 BROKEN = [
     # (resource type, mutation, what the API would reject)
-    (CONFIG, _set(["productionVariants", 0, "variantName"], "live_1"), "pattern"),
-    (CONFIG, _set(["productionVariants", 0, "instanceType"], "ml.g6e.xlarge-typo"), "values"),
-    (CONFIG, _set(["productionVariants", 0, "initialVariantWeight"], -1), "outside"),
-    (CONFIG, _set(["dataCaptureConfig", "initialSamplingPercentage"], 101), "outside"),
-    (CONFIG, _set(["dataCaptureConfig", "captureOptions", 0, "captureMode"], "Request"), "values"),
+    (CONFIG, set_at(["productionVariants", 0, "variantName"], "live_1"), "pattern"),
+    (CONFIG, set_at(["productionVariants", 0, "instanceType"], "ml.g6e.xlarge-typo"), "values"),
+    (CONFIG, set_at(["productionVariants", 0, "initialVariantWeight"], -1), "outside"),
+    (CONFIG, set_at(["dataCaptureConfig", "initialSamplingPercentage"], 101), "outside"),
+    (CONFIG, set_at(["dataCaptureConfig", "captureOptions", 0, "captureMode"], "Request"), "values"),
     (
         POLICY,
-        _set(
+        set_at(
             ["targetTrackingScalingPolicyConfiguration", "predefinedMetricSpecification", "predefinedMetricType"],
             "SageMakerVariantInvocationPerInstance",
         ),
         "values",
     ),
-    (POLICY, _set(["scalableDimension"], "sagemaker:variant:InstanceCount"), "values"),
-    (NODE_GROUP, _set(["amiType"], "AL2023_x86_64_GPU"), "values"),
-    (NODE_GROUP, _set(["capacityType"], "on-demand"), "values"),
-    (NODE_GROUP, _set(["taints", 0, "effect"], "NoSchedule"), "values"),
-    (NODE_GROUP, _set(["instanceTypes", 0], "g4dn.xlarg"), "values"),
-    (ALARM, _set(["comparisonOperator"], "GreaterThan"), "values"),
-    (ALARM, _set(["metricQueries", 1, "metric", "stat"], "P95"), "percentile"),
-    (ALARM, _set(["treatMissingData"], "not-breaching"), "TreatMissingData"),
+    (POLICY, set_at(["scalableDimension"], "sagemaker:variant:InstanceCount"), "values"),
+    (NODE_GROUP, set_at(["amiType"], "AL2023_x86_64_GPU"), "values"),
+    (NODE_GROUP, set_at(["capacityType"], "on-demand"), "values"),
+    (NODE_GROUP, set_at(["taints", 0, "effect"], "NoSchedule"), "values"),
+    (NODE_GROUP, set_at(["instanceTypes", 0], "g4dn.xlarg"), "values"),
+    (ALARM, set_at(["comparisonOperator"], "GreaterThan"), "values"),
+    (ALARM, set_at(["metricQueries", 1, "metric", "stat"], "P95"), "percentile"),
+    (ALARM, set_at(["treatMissingData"], "not-breaching"), "TreatMissingData"),
     (
         ENDPOINT,
-        _set(["deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type"], "BLUE_GREEN"),
+        set_at(["deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type"], "BLUE_GREEN"),
         "values",
     ),
     (
         ENDPOINT,
-        _set(
+        set_at(
             ["deploymentConfig", "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "waitIntervalInSeconds"], 7200
         ),
         "outside",
     ),
-    (ENDPOINT, _set(["name"], "aws-staging_chat"), "pattern"),
-    ("aws:ecr/repository:Repository", _set(["imageTagMutability"], "immutable"), "values"),
-    ("aws:ecr/repository:Repository", _set(["encryptionConfigurations", 0, "encryptionType"], "SSE-KMS"), "values"),
-    ("aws:ec2/launchTemplate:LaunchTemplate", _set(["metadataOptions", "httpTokens"], "require"), "values"),
-    ("aws:kms/key:Key", _set(["deletionWindowInDays"], 3), "7..30"),
-    ("aws:cloudwatch/logGroup:LogGroup", _set(["retentionInDays"], 100), "retentionInDays"),
+    (ENDPOINT, set_at(["name"], "aws-staging_chat"), "pattern"),
+    ("aws:ecr/repository:Repository", set_at(["imageTagMutability"], "immutable"), "values"),
+    ("aws:ecr/repository:Repository", set_at(["encryptionConfigurations", 0, "encryptionType"], "SSE-KMS"), "values"),
+    ("aws:ec2/launchTemplate:LaunchTemplate", set_at(["metadataOptions", "httpTokens"], "require"), "values"),
+    ("aws:kms/key:Key", set_at(["deletionWindowInDays"], 3), "7..30"),
+    ("aws:cloudwatch/logGroup:LogGroup", set_at(["retentionInDays"], 100), "retentionInDays"),
 ]
 
 
