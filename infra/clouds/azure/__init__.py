@@ -126,6 +126,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 site=site,
                 cluster=plan.cluster,
                 cluster_name=names("aks_cluster", "aks"),
+                dns_prefix=names("aks_dns_prefix", "aks"),
                 pool_names={p.name: names("aks_agent_pool", p.endpoint or p.name) for p in plan.cluster.gpu_pools},
                 protect=plan.protect,
                 node_subnet_id=network.node_subnet_id,

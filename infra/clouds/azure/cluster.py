@@ -32,13 +32,14 @@ PRIORITY = {"on-demand": "Regular", "spot": "Spot"}
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    """The plan's cluster (version, system and GPU pools), its name (naming layer), and what it runs
+    """The plan's cluster (version, system and GPU pools), its names (naming layer), and what it runs
     on: the nodes' subnet, the key that encrypts etcd secrets, the registry its nodes bootstrap and
     pull from, and the Log Analytics workspace its monitoring add-on writes to."""
 
     site: Site
     cluster: ClusterPlan
     cluster_name: str
+    dns_prefix: str  # the API server's DNS label: a narrower rule than the cluster name's
     pool_names: dict[str, str]  # GPU pool plan name -> AKS agent pool name
     protect: bool  # the Standard tier (uptime SLA)
     node_subnet_id: pulumi.Input[str]
@@ -113,7 +114,7 @@ class Cluster(pulumi.ComponentResource):
             resource_group_name=site.group_name,
             resource_name_=self.cluster_name,
             location=site.location,
-            dns_prefix=self.cluster_name,
+            dns_prefix=args.dns_prefix,
             kubernetes_version=plan.kubernetes_version,
             sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard" if args.protect else "Free"),
             identity=cs.ManagedClusterIdentityArgs(
