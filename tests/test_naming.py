@@ -1,8 +1,9 @@
 """Physical names: every derived name fits its API, for any stack name `pulumi stack init` accepts.
 
-AWS names are validated against botocore's service models (the same validator as the API-model
-test), with the provider's autoname suffix where the provider adds one; every cloud's names are
-held to the documented pattern and bounds in `naming.yaml`.
+AWS names are validated against botocore's service models and GCP names against Google's discovery
+documents where they state a rule (the same validators as the API-model tests), with the
+provider's autoname suffix where the provider adds one; every cloud's names are held to the
+documented pattern and bounds in `naming.yaml` (Azure's management models state no name rules).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from infra.naming import AUTONAME_SUFFIX_LENGTH, STACK_NAME, name_rules, physical_name
 from tests.aws.test_api_model import AUTONAME_SUFFIX, model, validate
+from tests.gcp import test_api_model as gcp
 
 # AWS kind -> (service, input shape, member) whose botocore shape constrains the name.
 BOTOCORE = {
@@ -32,6 +34,18 @@ BOTOCORE = {
     "eks_cluster": ("eks", "CreateClusterRequest", "name"),
     "appautoscaling_policy": ("application-autoscaling", "PutScalingPolicyRequest", "PolicyName"),
     "kms_alias": ("kms", "CreateAliasRequest", "AliasName"),
+}
+# GCP kind -> where Google's discovery document states its rule: (API, schema, field) as a `pattern`
+# or in the field's description, or (API, method, URL parameter).
+DISCOVERY = {
+    "compute_network": ("compute.v1", "Network", "name"),
+    "compute_subnetwork": ("compute.v1", "Subnetwork", "name"),
+    "service_account_id": ("iam.v1", "CreateServiceAccountRequest", "accountId"),
+    "gke_cluster": ("container.v1", "Cluster", "name"),
+    "bigquery_dataset": ("bigquery.v2", "DatasetReference", "datasetId"),
+    "vertex_display_name": ("aiplatform.v1", "GoogleCloudAiplatformV1Endpoint", "displayName"),
+    "kms_key_ring": ("cloudkms.v1", "cloudkms.projects.locations.keyRings.create", "keyRingId"),
+    "kms_crypto_key": ("cloudkms.v1", "cloudkms.projects.locations.keyRings.cryptoKeys.create", "cryptoKeyId"),
 }
 KINDS = [(cloud, kind) for cloud, kinds in name_rules().items() for kind in kinds]
 
@@ -61,6 +75,11 @@ def problems(cloud: str, kind: str, name: str) -> list[str]:
     if cloud == "aws" and kind in BOTOCORE:
         service, shape, member = BOTOCORE[kind]
         found += validate(final, model(service).shape_for(shape).members[member], kind)
+    if cloud == "gcp" and kind in DISCOVERY:
+        api, where, member = DISCOVERY[kind]
+        schemas = gcp.document(api)["schemas"]
+        schema = schemas[where]["properties"][member] if where in schemas else gcp.parameter(api, where, member)
+        found += gcp.validate(final, schema, api, kind)
     return found
 
 
@@ -131,6 +150,15 @@ def test_an_autonamed_kind_leaves_room_for_the_providers_suffix() -> None:
 def test_a_name_that_must_start_with_a_letter_does() -> None:
     assert physical_name("gcp", "service_account_id", "1", "x")[0].isalpha()
     assert re.fullmatch(r"[a-z][a-z0-9]{0,11}", physical_name("azure", "aks_agent_pool", "9-prod", "gpu-chat"))
+
+
+def test_the_documents_state_a_rule_for_every_gcp_kind_mapped_to_them() -> None:
+    """A mapping whose field states no rule would check nothing: each states a pattern or a bound."""
+    for kind, (api, where, member) in DISCOVERY.items():
+        schemas = gcp.document(api)["schemas"]
+        schema = schemas[where]["properties"][member] if where in schemas else gcp.parameter(api, where, member)
+        node = gcp.node(schema, api)
+        assert node.pattern or node.max_length, kind
 
 
 def test_every_rule_cites_its_source() -> None:
