@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from tests.conftest import STACKS, preview_of
-from tests.golden import UPDATE, differences, protected_replacements, read_golden
+from tests.golden import UPDATE, differences, entries_of, protected_replacements, read_golden
 
 
 def golden_of(stack: str) -> list[dict]:
@@ -68,3 +68,36 @@ def test_an_alias_to_the_old_name_keeps_the_protected_resource(alias: dict) -> N
     resources = renamed_key(alias)
     assert protected_replacements(golden_of("aws-prod"), resources) == []
     assert differences(golden_of("aws-prod"), resources)  # the golden file still needs updating
+
+
+def test_prod_records_the_names_its_protected_resources_have_in_their_apis() -> None:
+    names = {e["type"]: e["names"] for e in golden_of("azure-prod") if e["protect"]}
+    assert names["azure-native:keyvault:Vault"]["vaultName"].startswith("azure-prod-kv-")
+    assert names["azure-native:storage:StorageAccount"]["accountName"].startswith("azureprodmodels")
+    assert all("names" not in e for e in golden_of("azure-prod") if not e["protect"])
+
+
+@pytest.mark.parametrize(
+    ("stack", "resource_type", "key"),
+    [
+        ("azure-prod", "azure-native:keyvault:Vault", "vaultName"),
+        ("gcp-prod", "gcp:storage/bucket:Bucket", "location"),
+        ("aws-prod", "aws:ecr/repository:Repository", "name"),
+    ],
+)
+def test_renaming_a_protected_resource_in_its_api_fails(stack: str, resource_type: str, key: str) -> None:
+    """A changed physical name replaces the resource whatever its logical name: no alias helps."""
+    resources = copy.deepcopy(preview_of(stack)["resources"])
+    resource = min((r for r in resources if r["type"] == resource_type), key=lambda r: r["name"])
+    old = resource["inputs"][key]
+    resource["inputs"][key] = f"{old}-2"
+    (problem,) = protected_replacements(golden_of(stack), resources)
+    assert f"its {key} changes from {old!r} to {old + '-2'!r}" in problem
+    assert "would be replaced" in problem and UPDATE in problem
+
+
+def test_a_protected_type_with_no_name_inputs_listed_fails() -> None:
+    resources = copy.deepcopy(preview_of("aws-prod")["resources"])
+    next(r for r in resources if r["type"] == "aws:kms/alias:Alias")["protect"] = True
+    with pytest.raises(KeyError, match="aws:kms/alias:Alias is protected"):
+        entries_of(resources)
