@@ -20,6 +20,7 @@ from infra.catalog import load_catalog
 from infra.environments import ENVIRONMENTS
 from infra.errors import EndpointKeyError
 from infra.facts import cloud_facts
+from infra.naming import Names
 from infra.sizing import formulas
 from infra.sizing.layout import Layout
 from infra.spec import Endpoint, Model, Spec
@@ -39,9 +40,6 @@ POD_SCRATCH_GIB = 10
 # A queue with fewer waiting requests than this never triggers a scale-out, so a blip of one
 # request waiting behind a full batch does not start a GPU node.
 MIN_QUEUE_PER_POD = 1
-# KServe names each version's Deployment and Service `{isvc}-{name}-predictor`; a Service name is
-# an RFC 1035 label of at most 63 characters (Kubernetes "Object Names and IDs").
-SERVICE_NAME_MAX = 63
 # The share of a node's vCPU and RAM the model-server pods may request: the rest is the kubelet's
 # and system reserves (EKS: 255 MiB + 11 MiB per pod of memory, a share of the first cores) and the
 # DaemonSets every node runs (CNI, device plugin, metadata and identity agents).
@@ -71,12 +69,14 @@ class SizedEndpoint(Protocol):
 class ModelServer:
     """One model version's pods: the spec's model (image, digest, artifact, weight) and how many pods.
 
-    Its name is KServe's predictor name (Deployment `{isvc}-{name}-predictor`); its weight the
-    traffic percent. replicas: a canary's fixed pods (KServe scales only the stable predictor), the
-    stable predictor's minimum.
+    `predictor` is its KServe predictor name (naming layer), which KServe joins into its Deployment
+    and Service `{inference_service}-{predictor}-predictor`; its weight the traffic percent.
+    replicas: a canary's fixed pods (KServe scales only the stable predictor), the stable
+    predictor's minimum.
     """
 
     model: Model
+    predictor: str
     replicas: int
 
     @property
@@ -92,6 +92,8 @@ class ModelServer:
 class KubernetesServing:
     """What the Kubernetes layer builds for one endpoint (all sizes in GiB, counts in pods).
 
+    namespace/service_account/inference_service: the endpoint's names in the cluster (naming layer,
+        `kubernetes` rows: they always fit, shortened with a stable hash where needed).
     stable: the version that takes the traffic the canaries leave (the spec's first live model).
     canaries: KServe `spec.canary[]` entries, each with its `trafficPercent`; rollback = drop one.
     accelerator: nvidia | neuron | None (CPU); gpus_per_pod: tensor-parallel degree (accelerators
@@ -109,6 +111,7 @@ class KubernetesServing:
     endpoint: str
     namespace: str
     service_account: str
+    inference_service: str
     stable: ModelServer
     canaries: tuple[ModelServer, ...]
     accelerator: str | None
@@ -126,8 +129,9 @@ class KubernetesServing:
     floor_note: str | None
 
 
-def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServing:
-    """The Kubernetes serving plan of endpoint `ep`, whose sizing and replicas `plan_ep` holds.
+def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint, names: Names) -> KubernetesServing:
+    """The Kubernetes serving plan of endpoint `ep`, whose sizing and replicas `plan_ep` holds;
+    `names` derives the names in the cluster (`Names("kubernetes", stack)`).
 
     Raises EndpointKeyError (`sizing`) when a copy of the weights and its scratch space cannot fit
     on the largest node disk the cloud offers.
@@ -149,14 +153,6 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServi
     row = load_catalog().find(spec.cloud, plan_ep.instance_type, "kubernetes")
     assert row is not None  # the solver placed the endpoint on this row
     stable, *others = live_models(ep)
-    for j, model in enumerate(ep.models):
-        service = f"{ep.name}-{model.name}-predictor"
-        if len(service) > SERVICE_NAME_MAX:
-            raise EndpointKeyError(
-                f"models[{j}].name",
-                f"KServe names this version's Service {service!r} ({len(service)} characters); Kubernetes"
-                f" stops at {SERVICE_NAME_MAX}: shorten the endpoint or model name",
-            )
     engine = ep.engine_of(stable)
     metric = queue_metrics().get(engine)
     if metric is None:
@@ -168,14 +164,19 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint) -> KubernetesServi
     canaries = tuple(
         # A canary runs fixed replicas: its share of the stable minimum, at least one pod, and never
         # above the stable minimum (KServe's validation webhook refuses more).
-        ModelServer(m, min(max(1, math.ceil(max(min_pods, 1) * m.weight / 100)), max(min_pods, 1)))
+        ModelServer(
+            m,
+            names("kserve_predictor", m.name),
+            min(max(1, math.ceil(max(min_pods, 1) * m.weight / 100)), max(min_pods, 1)),
+        )
         for m in others
     )
     return KubernetesServing(
         endpoint=ep.name,
-        namespace=f"serve-{ep.name}",
-        service_account=f"{ep.name}-server",
-        stable=ModelServer(stable, min_pods),
+        namespace=names("namespace", ep.name),
+        service_account=names("service_account", ep.name),
+        inference_service=names("inference_service", ep.name),
+        stable=ModelServer(stable, names("kserve_predictor", stable.name), min_pods),
         canaries=canaries,
         accelerator=plan_ep.accelerator,
         gpus_per_pod=max(layout.tensor_parallel, 1) if plan_ep.gpus else 0,

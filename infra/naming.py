@@ -10,7 +10,9 @@ split back one way. Within one stack, distinct parts give distinct names. Pure a
 deterministic: the same inputs give the same name on every run and every machine.
 
 For an `autoname` kind the result leaves room for the provider's own suffix (Pulumi names a
-resource `<logical name>-<7 hex>`); translators pass it as the resource's logical name.
+resource `<logical name>-<7 hex>`); translators pass it as the resource's logical name. A kind
+with `stack: false` names an object inside the stack's own cluster (`kubernetes` rows): the stack
+is not one of its parts.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class NameRule:
     suffix: str = ""
     inner: str | None = None
     always_hash: bool = False
+    stack: bool = True  # the stack name is the first part (false: the name lives in the stack's cluster)
 
     @property
     def budget(self) -> int:
@@ -76,7 +79,7 @@ def physical_name(cloud: str, kind: str, stack: str, *parts: str) -> str:
     rule = name_rules()[cloud][kind]
     if rule.inner is not None:
         return rule.prefix + physical_name(cloud, rule.inner, stack, *parts) + rule.suffix
-    return rule.prefix + _fit(rule, [stack, *parts]) + rule.suffix
+    return rule.prefix + _fit(rule, [stack, *parts] if rule.stack else list(parts)) + rule.suffix
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def _fit(rule: NameRule, raw: list[str]) -> str:
     text = rule.sep.join(kept)
     lead = LEAD if rule.start == "letter" and not text[:1].isalpha() else ""
     size = len(lead) + len(text) + len(rule.prefix) + len(rule.suffix)
-    if lossy or rule.always_hash or len(lead) + len(text) > rule.budget or size < rule.min:
+    # Nothing left to read (no parts, or only punctuation): the hash alone names it.
+    if not text or lossy or rule.always_hash or len(lead) + len(text) > rule.budget or size < rule.min:
         digest = hashlib.sha256("/".join(raw).encode()).hexdigest()[:HASH_LENGTH]
         room = rule.budget - len(digest) - len(rule.sep) - (len(LEAD) if rule.start == "letter" else 0)
         text = rule.sep.join([*_trim(kept, room, rule.sep), digest])

@@ -197,7 +197,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         try:
             planned = _endpoint(spec, ep)
             if ep.serving == "kubernetes":
-                kubernetes.append(serving(spec, ep, planned))
+                kubernetes.append(serving(spec, ep, planned, Names("kubernetes", stack)))
             endpoints.append(planned)
         except solver.NoPlacementError as exc:
             problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")

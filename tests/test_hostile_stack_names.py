@@ -5,12 +5,14 @@ of up to 32 characters. The naming layer's own tests hold each derived name to i
 the whole prod program of each cloud (the most resources) under hostile names and pass every
 resource it registers through the same API-model and name checks as the shipped stacks: upper
 case, `_` and `.`, the 100-character maximum, a name of punctuation only (nothing left after
-cleaning), and every endpoint and model name at the spec's maximum.
+cleaning), and every endpoint and model name at the spec's maximum; and every Kubernetes object
+they register to Kubernetes' name rules.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,16 +47,40 @@ CHECKS: dict[str, Callable[[list[dict[str, Any]]], list[str]]] = {
 
 
 def longest_names(config: dict[str, str]) -> dict[str, str]:
-    """The stack's config with every managed endpoint's name and model names grown to the spec's
-    maximum (its own name, dashes, a digit: still distinct, still a valid spec name). In-cluster
-    endpoints keep theirs: KServe's `{endpoint}-{model}-predictor` must fit 63 characters, which
-    the spec checks with a keyed error."""
+    """The stack's config with every endpoint and model name grown to the spec's maximum (its own
+    name, dashes, a digit: still distinct, still a valid spec name)."""
     endpoints = json.loads(config["ml-serving:endpoints"])
-    for endpoint in (e for e in endpoints if e["serving"] == "managed"):
+    for endpoint in endpoints:
         endpoint["name"] = endpoint["name"].ljust(NAME_MAX - 1, "-")[: NAME_MAX - 1] + "9"
         for model in endpoint["models"]:
             model["name"] = model["name"].ljust(NAME_MAX - 1, "-")[: NAME_MAX - 1] + "9"
     return {**config, "ml-serving:endpoints": json.dumps(endpoints)}
+
+
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def kubernetes_name_problems(resources: list[dict[str, Any]]) -> list[str]:
+    """Kubernetes names: every object's an RFC 1123 subdomain (253), a namespace's an RFC 1123 label
+    (63), and each Service KServe names after an InferenceService's predictor an RFC 1035 label
+    (63) (kubernetes.io "Object Names and IDs")."""
+    problems = []
+    for r in resources:
+        metadata = r["inputs"].get("metadata") if r["type"].startswith("kubernetes:") else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        if not isinstance(name, str):
+            continue
+        label = r["type"] == "kubernetes:core/v1:Namespace"
+        if not (DNS_LABEL if label else DNS_SUBDOMAIN).fullmatch(name) or len(name) > (63 if label else 253):
+            problems.append(f"{r['name']}: {name!r} is not a Kubernetes {'label' if label else 'name'}")
+        spec = r["inputs"].get("spec") or {}
+        if r["inputs"].get("kind") == "InferenceService":
+            for p in [spec["predictor"], *(c["predictor"] for c in spec.get("canary", []))]:
+                service = f"{name}-{p['name']}-predictor"
+                if len(service) > 63 or not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", service):
+                    problems.append(f"{r['name']}: KServe's Service {service!r} is not an RFC 1035 label")
+    return problems
 
 
 @pytest.mark.parametrize("cloud", sorted(CHECKS))
@@ -65,3 +91,5 @@ def test_every_request_fits_its_api_under_hostile_names(tmp_path: Path, cloud: s
     assert run["error"] is None
     assert [r for r in run["resources"] if r["custom"] and r["type"].startswith(f"{cloud}")]
     assert CHECKS[cloud](run["resources"]) == []
+    assert kubernetes_name_problems(run["resources"]) == []
+    assert cloud == "gcp" or any(r["inputs"].get("kind") == "InferenceService" for r in run["resources"])

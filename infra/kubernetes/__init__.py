@@ -62,7 +62,7 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
         )
     return {
         "kubernetes_endpoints": {
-            s.endpoint: {"namespace": s.namespace, "inference_service": s.endpoint} for s in plan.kubernetes
+            s.endpoint: {"namespace": s.namespace, "inference_service": s.inference_service} for s in plan.kubernetes
         }
     }
 

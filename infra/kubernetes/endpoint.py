@@ -72,7 +72,7 @@ class KubernetesEndpoint(pulumi.ComponentResource):
             api_version="serving.kserve.io/v1beta1",
             kind="InferenceService",
             metadata={
-                "name": s.endpoint,
+                "name": s.inference_service,
                 "namespace": s.namespace,
                 "annotations": manifests.inference_service_annotations(),
             },
@@ -96,4 +96,4 @@ class KubernetesEndpoint(pulumi.ComponentResource):
             spec=manifests.scaled_object(s),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.inference_service]),
         )
-        self.register_outputs({"namespace": s.namespace, "inference_service": s.endpoint})
+        self.register_outputs({"namespace": s.namespace, "inference_service": s.inference_service})

@@ -144,7 +144,7 @@ def inference_service_annotations() -> dict[str, str]:
 
 def predictor_deployment(serving: KubernetesServing, model: ModelServer) -> str:
     """KServe's Deployment for a named predictor: `{isvc}-{name}-predictor`."""
-    return f"{serving.endpoint}-{model.name}-predictor"
+    return f"{serving.inference_service}-{model.predictor}-predictor"
 
 
 def _predictor(
@@ -168,7 +168,7 @@ def _predictor(
         volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}})
         mounts.append({"name": "shm", "mountPath": "/dev/shm"})
     return {
-        "name": model.name,
+        "name": model.predictor,
         "serviceAccountName": serving.service_account,
         "labels": {ENDPOINT_LABEL: serving.endpoint, "ml-serving/model": model.name, **pod_labels},
         "nodeSelector": {ENDPOINT_LABEL: serving.endpoint},

@@ -166,7 +166,11 @@ NAMES = {
     "azure-native:machinelearningservices:Workspace": {WORKSPACE: "ml_workspace"},
     "azure-native:machinelearningservices:OnlineEndpoint": {"endpointName": "ml_online_endpoint"},
     "azure-native:machinelearningservices:OnlineDeployment": {"deploymentName": "ml_online_deployment"},
-    "azure-native:containerservice:ManagedCluster": {"resourceName": "aks_cluster", "dnsPrefix": "aks_dns_prefix"},
+    "azure-native:containerservice:ManagedCluster": {
+        "resourceName": "aks_cluster",
+        "dnsPrefix": "aks_dns_prefix",
+        "agentPoolProfiles": "aks_agent_pool",  # the system pool, named with the cluster
+    },
     "azure-native:containerservice:AgentPool": {"agentPoolName": "aks_agent_pool"},
     "azure-native:network:VirtualNetwork": {"virtualNetworkName": "virtual_network"},
     "azure-native:network:Subnet": {"subnetName": "subnet"},
@@ -174,6 +178,10 @@ NAMES = {
     "azure-native:operationalinsights:Workspace": {"workspaceName": "log_analytics_workspace"},
     "azure-native:applicationinsights:Component": {"resourceName": "application_insights"},
     "azure-native:managedidentity:UserAssignedIdentity": {"resourceName": "user_assigned_identity"},
+    "azure-native:managedidentity:FederatedIdentityCredential": {
+        "federatedIdentityCredentialResourceName": "federated_identity_credential"
+    },
+    "azure-native:monitor:MetricAlert": {"ruleName": "monitor_metric_alert"},
 }
 
 
@@ -191,7 +199,14 @@ def problems_of(resources: list[dict[str, Any]]) -> list[str]:
         problems += check_model(api(package), model, as_sent(resource["inputs"]), resource["name"], skip)
         for key, rule in ((k, name_rules()["azure"][v]) for k, v in NAMES.get(kind, {}).items()):
             spec = Node("string", rule.kind, pattern=rule.pattern, min_length=rule.min, max_length=rule.max)
-            problems += check(resource["inputs"].get(key), spec, f"{resource['name']}.{key}")
+            value = resource["inputs"].get(key)
+            # A list (the cluster's agent pool profiles) is held to the rule by each item's name.
+            named = (
+                {f"{key}[{i}].name": v.get("name") for i, v in enumerate(value)}
+                if isinstance(value, list)
+                else {key: value}
+            )
+            problems += [p for at, v in named.items() for p in check(v, spec, f"{resource['name']}.{at}")]
     return problems
 
 
@@ -229,6 +244,17 @@ BROKEN = [
     ("azure-native:storage:StorageAccount", set_at(["accountName"], "azure_prod_models"), "storage_account"),
     ("azure-native:keyvault:Vault", set_at(["vaultName"], "azure-prod-keys-0123456789abcdef"), "key_vault"),
     ("azure-native:containerservice:ManagedCluster", set_at(["dnsPrefix"], "azure_prod-aks"), "aks_dns_prefix"),
+    (ALERT, set_at(["ruleName"], "azure-prod-chat-5xx."), "monitor_metric_alert"),
+    (
+        "azure-native:containerservice:ManagedCluster",
+        set_at(["agentPoolProfiles", 0, "name"], "system-pool"),
+        "aks_agent_pool",
+    ),
+    (
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        set_at(["federatedIdentityCredentialResourceName"], "-assist"),
+        "federated_identity_credential",
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from the weights, queue targets from the latency headroom, and the user errors t
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -153,15 +154,18 @@ def test_staging_and_prod_kubernetes_models_need_a_digest_and_managed_ones_take_
     )
 
 
-def test_a_version_whose_kserve_service_name_is_too_long_is_a_spec_error_naming_the_key(dev_config) -> None:
-    endpoint = kubernetes_endpoint(name="e" * 30, sizing="pilot")
-    endpoint["models"] = [{**endpoint["models"][0], "name": "m" * 30}]
-    with pytest.raises(SpecError) as error:
-        plan_of(with_keys(dev_config, endpoints=[endpoint]))
-    assert error.value.lines == [
-        f"ml-serving:endpoints[0].models[0].name: KServe names this version's Service '{'e' * 30}-{'m' * 30}-predictor'"
-        " (71 characters); Kubernetes stops at 63: shorten the endpoint or model name"
-    ]
+def test_the_longest_names_get_kserve_names_that_fit_and_short_ones_read_as_the_spec(dev_config) -> None:
+    """KServe's `{inference_service}-{predictor}-predictor` Service fits 63 characters for any spec name."""
+    endpoint = kubernetes_endpoint(name="e" * 32, sizing="pilot")
+    endpoint["models"] = [{**endpoint["models"][0], "name": "m" * 32}]
+    (serving,) = plan_of(with_keys(dev_config, endpoints=[endpoint])).kubernetes
+    service = f"{serving.inference_service}-{serving.stable.predictor}-predictor"
+    assert len(service) <= 63 and re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", service), service
+    assert serving.inference_service.startswith("e" * 10) and serving.stable.predictor.startswith("m" * 10)
+    assert len(serving.namespace) <= 63
+    (short,) = plan_of(with_keys(dev_config, endpoints=[kubernetes_endpoint(sizing="pilot")])).kubernetes
+    assert (short.namespace, short.service_account) == (f"serve-{short.endpoint}", f"{short.endpoint}-server")
+    assert (short.inference_service, short.stable.predictor) == (short.endpoint, short.stable.model.name)
 
 
 def test_an_engine_without_a_queue_gauge_cannot_serve_on_kubernetes(dev_config) -> None:

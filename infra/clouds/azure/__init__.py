@@ -15,7 +15,7 @@ import pulumi_azure_native as azure
 from infra import kubernetes
 from infra.clouds.azure.cluster import Cluster, ClusterArgs
 from infra.clouds.azure.cluster_access import KubernetesAccess, KubernetesAccessArgs
-from infra.clouds.azure.endpoint import ManagedEndpoint, ManagedEndpointArgs
+from infra.clouds.azure.endpoint import ALERTS, ManagedEndpoint, ManagedEndpointArgs
 from infra.clouds.azure.keys import Keys, KeysArgs
 from infra.clouds.azure.monitoring import Observability, ObservabilityArgs
 from infra.clouds.azure.network import Network, NetworkArgs
@@ -86,6 +86,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                     endpoint=e,
                     endpoint_name=names("ml_online_endpoint", e.name),
                     deployment_names={m.name: names("ml_online_deployment", m.name) for m in e.models},
+                    alert_names={k: names("monitor_metric_alert", e.name, k) for k in ALERTS},
                     data_capture_percent=plan.data_capture_percent if plan.data_capture else None,
                     workspace_id=workspace.workspace_id,
                     workspace_name=workspace.name_ref,
@@ -127,7 +128,10 @@ def translate(plan: Plan) -> dict[str, Any]:
                 cluster=plan.cluster,
                 cluster_name=names("aks_cluster", "aks"),
                 dns_prefix=names("aks_dns_prefix", "aks"),
-                pool_names={p.name: names("aks_agent_pool", p.endpoint or p.name) for p in plan.cluster.gpu_pools},
+                pool_names={
+                    p.name: names("aks_agent_pool", p.endpoint or p.name)
+                    for p in (plan.cluster.system_pool, *plan.cluster.gpu_pools)
+                },
                 protect=plan.protect,
                 node_subnet_id=network.node_subnet_id,
                 key=keys.use,
@@ -154,6 +158,9 @@ def translate(plan: Plan) -> dict[str, Any]:
                     api_server_fqdn=cluster.api_server_fqdn,
                     oidc_issuer_url=cluster.oidc_issuer_url,
                     container_id=store.container_id,
+                    credential_names={
+                        k.endpoint: names("federated_identity_credential", k.endpoint) for k in plan.kubernetes
+                    },
                 ),
                 opts,
             )

@@ -40,7 +40,7 @@ class ClusterArgs:
     cluster: ClusterPlan
     cluster_name: str
     dns_prefix: str  # the API server's DNS label: a narrower rule than the cluster name's
-    pool_names: dict[str, str]  # GPU pool plan name -> AKS agent pool name
+    pool_names: dict[str, str]  # pool plan name (the system pool's and each GPU pool's) -> AKS agent pool name
     protect: bool  # the Standard tier (uptime SLA)
     node_subnet_id: pulumi.Input[str]
     key: KeyUse
@@ -167,7 +167,7 @@ class Cluster(pulumi.ComponentResource):
             },
             agent_pool_profiles=[
                 cs.ManagedClusterAgentPoolProfileArgs(
-                    name="system",
+                    name=args.pool_names[plan.system_pool.name],
                     mode="System",
                     **pool_shape(plan.system_pool, "AzureLinux", args.node_subnet_id),
                     # Only cluster add-ons run on the system pool.

@@ -35,7 +35,8 @@ def _ca(credentials: cs.ListManagedClusterUserCredentialsResult) -> str:
 class KubernetesAccessArgs:
     """The cluster as the Kubernetes layer reaches it: its physical name (naming layer), the Cluster
     component's outputs (`cluster_id` makes the credentials call wait for the cluster), and what
-    each endpoint's identity is federated with and may read: the OIDC issuer and the models container."""
+    each endpoint's identity is federated with and may read: the OIDC issuer and the models container,
+    with each endpoint's federated credential name (naming layer)."""
 
     site: Site
     cluster_name: str
@@ -44,6 +45,7 @@ class KubernetesAccessArgs:
     api_server_fqdn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     container_id: pulumi.Input[str]  # the model store's models container
+    credential_names: dict[str, str]  # endpoint -> its federated identity credential's name
 
 
 class KubernetesAccess(pulumi.ComponentResource):
@@ -86,7 +88,7 @@ class KubernetesAccess(pulumi.ComponentResource):
             f"k8s-{workload.endpoint}-federation",
             resource_group_name=site.group_name,
             resource_name_=identity.name,
-            federated_identity_credential_resource_name=f"{workload.namespace}-{workload.service_account}",
+            federated_identity_credential_resource_name=self._args.credential_names[workload.endpoint],
             issuer=self._args.oidc_issuer_url,
             subject=f"system:serviceaccount:{workload.namespace}:{workload.service_account}",
             audiences=[TOKEN_AUDIENCE],

@@ -25,6 +25,8 @@ ml = azure.machinelearningservices
 Direction = azure.monitor.ScaleDirection
 Comparison = azure.monitor.ComparisonOperationType
 METRICS = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+# The metric alerts each endpoint gets (what `_alerts` builds), the traffic step reads between steps.
+ALERTS = ("p95-latency", "5xx")
 # Alerts and autoscale read five-minute windows, evaluated every minute.
 WINDOW = "PT5M"
 WINDOW_MINUTES = 5
@@ -43,6 +45,7 @@ class ManagedEndpointArgs:
     endpoint: EndpointPlan
     endpoint_name: str
     deployment_names: dict[str, str]  # model version -> its deployment's name
+    alert_names: dict[str, str]  # each of ALERTS -> its metric alert rule's name
     data_capture_percent: int | None
     workspace_id: pulumi.Input[str]
     workspace_name: pulumi.Input[str]
@@ -354,7 +357,7 @@ class ManagedEndpoint(pulumi.ComponentResource):
                 azure.monitor.MetricAlert(
                     f"{name}-{suffix}",
                     resource_group_name=site.group_name,
-                    rule_name=f"{self.endpoint_name}-{suffix}",
+                    rule_name=args.alert_names[suffix],
                     location="global",
                     description=f"{description}: stops and reverts a traffic rollout of {self.endpoint_name}",
                     severity=2,
