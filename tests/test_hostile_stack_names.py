@@ -84,7 +84,8 @@ def kubernetes_name_problems(resources: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.mark.parametrize("cloud", sorted(CHECKS))
-@pytest.mark.parametrize(("stack", "longest"), [(LONGEST, False), ("_", False), (LONGEST, True)])
+# The longest stack name with the longest endpoint and model names, and a stack name of punctuation only.
+@pytest.mark.parametrize(("stack", "longest"), [(LONGEST, True), ("_", False)])
 def test_every_request_fits_its_api_under_hostile_names(tmp_path: Path, cloud: str, stack: str, longest: bool) -> None:
     config = read_config(f"{cloud}-prod")
     run = run_program(tmp_path, stack, longest_names(config) if longest else config)
