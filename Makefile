@@ -59,6 +59,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.preview_time
 	$(PY) -m bench.sizing
+	$(PY) -m bench.sizing_accuracy
 
 # Rewrite tests/golden/<stack>.json from the real program (after an intended resource change).
 golden: $(STAMP)

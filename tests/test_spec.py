@@ -95,7 +95,20 @@ INVALID = {
     ),
     "artifact on another cloud": (
         lambda c: _endpoint_change(c, lambda e: e["models"][0].update(artifact="gs://bucket/m.tar.gz")),
-        "ml-serving:endpoints[0].models[0].artifact: 'gs://bucket/m.tar.gz' is not a aws artifact URI",
+        "ml-serving:endpoints[0].models[0].artifact: 'gs://bucket/m.tar.gz' is not an artifact URI for aws",
+    ),
+    "artifact URL carrying a token (not echoed)": (
+        lambda c: _endpoint_change(
+            c, lambda e: e["models"][0].update(artifact="https://u:pw@huggingface.co/x/model.tar.gz?token=hf_abc123")
+        ),
+        "ml-serving:endpoints[0].models[0].artifact: 'https://huggingface.co/x/model.tar.gz?<redacted>' is not an"
+        " artifact URI for aws",
+    ),
+    "a gcp region on aws": (
+        lambda c: with_keys(c, region="us-central1"),
+        "ml-serving:region: 'us-central1' is not a region of aws offering this stack's services (botocore's endpoint"
+        " data for s3, kms, api.ecr, sts, logs, monitoring, api.sagemaker, runtime.sagemaker); it is a gcp region;"
+        " expected a region of aws such as 'us-east-1'",
     ),
     "unsafe rollout in prod": (
         lambda c: _endpoint_change(

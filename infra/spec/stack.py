@@ -429,7 +429,8 @@ class Spec(_Strict):
                 scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else None
                 if scheme is not None and scheme not in facts["artifact_schemes"]:
                     problems.append(
-                        f"{at}.models[{j}].artifact: {model.artifact!r} is not a {self.cloud} artifact URI;"
+                        f"{at}.models[{j}].artifact: {_redacted(model.artifact)!r} is not an artifact URI for"
+                        f" {self.cloud};"
                         f" expected {' or '.join(s + '://...' for s in facts['artifact_schemes'])}"
                         " or a key in this stack's model store"
                     )
@@ -449,6 +450,16 @@ def _env_collisions(at: str, engine: str, platform: str, env: dict[str, str]) ->
     ]
 
 
+def _redacted(uri: str) -> str:
+    """`uri` without credentials (`user:pass@`) or query string (`?token=...`), for an error line."""
+    scheme, sep, rest = uri.partition("://")
+    if sep:
+        host, slash, path = rest.partition("/")
+        rest = host.rsplit("@", 1)[-1] + slash + path
+    shown = f"{scheme}{sep}{rest}" if sep else uri
+    return shown.split("?", 1)[0] + ("?<redacted>" if "?" in shown else "")
+
+
 def _region_problems(spec: Spec) -> list[str]:
     uses = {"managed"} if any(e.serving == "managed" for e in spec.endpoints) else set()
     if spec.cluster is not None or any(e.serving == "kubernetes" for e in spec.endpoints):
@@ -457,6 +468,10 @@ def _region_problems(spec: Spec) -> list[str]:
     if spec.region not in known:
         close = difflib.get_close_matches(spec.region, sorted(known), n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(sorted(known)[:6])}, ..."
+        owners = [c for c in cloud_rules() if c != spec.cloud and spec.region in regions(c, frozenset())[0]]
+        if owners:
+            example = cloud_facts()[spec.cloud]["region_example"]
+            hint = f"it is a {owners[0]} region; expected a region of {spec.cloud} such as {example!r}"
         return [
             f"region: {spec.region!r} is not a region of {spec.cloud} offering this stack's services ({source}); {hint}"
         ]
