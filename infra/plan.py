@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from infra.addressing import carve, pod_range_problem
 from infra.environments import ENVIRONMENTS
@@ -146,8 +147,12 @@ class NetworkPlan:
     vpc_id: str | None
     subnet_ids: tuple[str, ...]
     private_dns_zone_ids: tuple[str, ...] = ()  # existing zones to register private endpoints in
-    # Services the private subnets reach through an endpoint in each zone (created networks only).
+    # Services the stack reaches through a private endpoint of its own (facts.yaml `private_endpoints`:
+    # on AWS in created networks only, one per zone; on Azure in any network, one per service).
     private_endpoints: tuple[str, ...] = ()
+    private_endpoints_per_zone: bool = False
+    # Private DNS zones the stack creates for its private endpoints: the cloud's zones less those given.
+    private_dns_zones: tuple[str, ...] = ()
     # Kubernetes nodes pull an image from outside the cloud's registries: the network needs egress.
     egress: bool = False
     # A created network's ranges, carved by infra/addressing.py: {zone or role: CIDR}.
@@ -218,6 +223,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
     if problems:
         raise SpecError(problems)
     services = facts.get("private_endpoints", {})
+    given_zones = {zone_id.rsplit("/", 1)[-1].lower() for zone_id in spec.network.private_dns_zone_ids}
     network = NetworkPlan(
         spec.network.create,
         cidr,
@@ -225,9 +231,11 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         spec.network.vpc_id,
         tuple(spec.network.subnet_ids or ()),
         tuple(spec.network.private_dns_zone_ids),
-        tuple(services.get("always", []) + (services.get("cluster", []) if cluster else []))
-        if spec.network.create
-        else (),
+        _private_endpoints(
+            services, spec.network.create, cluster is not None, any(e.serving == "managed" for e in endpoints)
+        ),
+        services.get("per_zone", False),
+        tuple(z for z in facts.get("private_dns_zones", []) if z not in given_zones),
         egress=_needs_egress(spec, facts.get("private_image_pattern")),
         ranges=ranges,
         secondary_ranges={"pods": "pods", "services": "services"} | dict(spec.network.secondary_ranges or {}),
@@ -250,6 +258,20 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         kubernetes=tuple(kubernetes),
         provider_config=dict(spec.provider_config),
     )
+
+
+def _private_endpoints(services: dict[str, Any], created: bool, cluster: bool, managed: bool) -> tuple[str, ...]:
+    """The services of facts.yaml `private_endpoints` the stack gets an endpoint for: `always`, plus
+    `cluster` with a cluster and `managed` with managed endpoints; none in an existing network unless
+    the cloud's endpoints belong to the stack there too (`in_existing_network`)."""
+    if not (created or services.get("in_existing_network", False)):
+        return ()
+    wanted = list(services.get("always", []))
+    if cluster:
+        wanted += services.get("cluster", [])
+    if managed:
+        wanted += services.get("managed", [])
+    return tuple(wanted)
 
 
 def _needs_egress(spec: Spec, private_images: str | None) -> bool:
