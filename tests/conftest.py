@@ -77,19 +77,3 @@ def run_program(tmp_path: Path, stack: str, config: dict[str, str]) -> dict[str,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-# Known failures found by the full run on the final tip of this stop (integration of parallel
-# landings); marked strict so each one fails the suite again the moment it is fixed. Fix first.
-KNOWN_BROKEN = {
-    "tests/kubernetes/test_one_code_path.py::test_the_kubernetes_objects_are_the_same_on_every_cloud"
-    "_apart_from_what_the_cloud_supplies[gcp-prod]": "GKE not wired",
-    "tests/kubernetes/test_one_code_path.py::test_what_the_cloud_supplies_is_its_identity"
-    "_and_its_load_balancer[gcp-prod]": "GKE not wired",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid in KNOWN_BROKEN:
-            item.add_marker(pytest.mark.xfail(reason=KNOWN_BROKEN[item.nodeid], strict=True))

@@ -40,12 +40,14 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
     """Register the platform and every `serving: kubernetes` endpoint; return the stack outputs."""
     if not plan.kubernetes:
         return {}
+    facts = cloud_facts()[plan.cloud]
     in_cluster = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[access.provider]))
     platform = ServingPlatform(
         "serving-platform",
-        PlatformArgs(plan.cloud, stores.mirror, cloud_facts()[plan.cloud]["internal_load_balancer_annotations"]),
+        PlatformArgs(plan.cloud, stores.mirror, facts["internal_load_balancer_annotations"]),
         in_cluster,
     )
+    identity_egress = tuple((row["cidr"], row["port"]) for row in facts["identity_agent_egress"])
     after_platform = pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[platform]))
     planned = {e.name: e for e in plan.endpoints}
     for s in plan.kubernetes:
@@ -57,6 +59,7 @@ def serve(plan: Plan, access: ClusterAccess, stores: Stores, opts: pulumi.Resour
                 planned[s.endpoint].rollout.strategy,
                 _servers(s, planned[s.endpoint], stores),
                 access.bind_identity,
+                identity_egress,
             ),
             after_platform,
         )

@@ -29,6 +29,20 @@ class Workload:
     service_account: str
     artifacts: tuple[str, ...]
 
+    def folders(self) -> dict[str | None, tuple[str, ...]]:
+        """Per bucket (None: the stack's model store, for model-store keys) the sorted folders the pods
+        read: an artifact's key up to its last `/` (`llama/v1/` for `llama/v1/model.tar.gz` and for
+        `llama/v1/`). KServe's storage initializer lists `<key>/` and reads what it finds, so a
+        grant on the folder is the least that serves both a single file and a directory."""
+        folders: dict[str | None, set[str]] = {}
+        for artifact in self.artifacts:
+            bucket: str | None = None
+            key = artifact
+            if "://" in artifact:
+                bucket, _, key = artifact.split("://", 1)[1].partition("/")
+            folders.setdefault(bucket, set()).add(key.rsplit("/", 1)[0] + "/" if "/" in key else key)
+        return {bucket: tuple(sorted(keys)) for bucket, keys in folders.items()}
+
 
 @dataclass(frozen=True)
 class IdentityBinding:
@@ -36,14 +50,14 @@ class IdentityBinding:
 
     annotations: on the ServiceAccount (IRSA role ARN, GKE service account, AKS client id).
     pod_labels: on the model-server pods (AKS workload identity's webhook selects on one).
-    egress: (CIDR, TCP port) of a node-local identity agent the pods fetch credentials from
-        (EKS Pod Identity agent, GKE metadata server); their NetworkPolicy admits it.
     resources: the cloud resources of the binding, which the pods must not start before.
+
+    Where the pods fetch credentials on their node (EKS Pod Identity agent, GKE metadata server) is
+    a cloud fact (`identity_agent_egress` in `infra/facts.yaml`), not part of a binding.
     """
 
     annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: Mapping[str, str] = field(default_factory=dict)
-    egress: Sequence[tuple[str, int]] = ()
     resources: Sequence[pulumi.Resource] = ()
 
 

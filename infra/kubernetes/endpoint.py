@@ -19,13 +19,16 @@ class EndpointArgs:
     """serving: the plan's slice for this endpoint; environment and rollout: registered with the
     component so stack policies hold it to its environment's rules (prod: canary-first);
     servers: per model version (the stable's and each canary's name) its image, artifact, engine
-    args and queue metric; bind_identity: the cloud's binder for the endpoint's service account."""
+    args and queue metric; bind_identity: the cloud's binder for the endpoint's service account;
+    identity_egress: (CIDR, TCP port) of the node-local agent the pods fetch credentials from (the
+    cloud's `identity_agent_egress` fact), admitted by their egress policy."""
 
     serving: KubernetesServing
     environment: str
     rollout: str
     servers: Mapping[str, manifests.Server]
     bind_identity: BindIdentity
+    identity_egress: tuple[tuple[str, int], ...]
 
 
 class KubernetesEndpoint(pulumi.ComponentResource):
@@ -65,7 +68,7 @@ class KubernetesEndpoint(pulumi.ComponentResource):
                 spec=spec,
                 opts=in_namespace,
             )
-            for policy, spec in manifests.network_policies(s, binding.egress).items()
+            for policy, spec in manifests.network_policies(s, args.identity_egress).items()
         ]
         self.inference_service = k8s.apiextensions.CustomResource(
             f"{name}-inference-service",

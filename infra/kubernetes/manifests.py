@@ -69,7 +69,7 @@ def network_policies(
     """name -> NetworkPolicy spec: deny everything, then admit the gateway's proxies and Prometheus to
     the server port, and let the pods resolve names, reach the private service endpoints (443:
     artifact store, registry, identity tokens) and the cloud's identity agent (`identity_egress`,
-    (CIDR, port) pairs from the identity binding)."""
+    (CIDR, port) pairs from the cloud's facts)."""
     port: list[NetworkPolicyPortArgsDict] = [{"protocol": "TCP", "port": SERVER_PORT}]
     endpoint_pods: LabelSelectorArgsDict = {"match_labels": {ENDPOINT_LABEL: serving.endpoint}}
 

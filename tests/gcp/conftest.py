@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from infra.clouds.gcp.deployment import VertexDeploymentProvider
 from infra.engine.mockrun import UNKNOWN
-from tests.conftest import preview_of
+from infra.engine.stackfile import read_config
+from tests.conftest import preview_of, run_program
 from tests.gcp.fake_vertex import FakeVertex, RecordingClock
 
 POLICIES = ["projects/acme-ml-staging/alertPolicies/11", "projects/acme-ml-staging/alertPolicies/12"]
+OUTSIDE_IMAGE = "ghcr.io/huggingface/text-embeddings-inference:1.5"
+
+
+@pytest.fixture(scope="session")
+def outside_image(tmp_path_factory) -> dict[str, Any]:
+    """What the program registers for gcp-staging with its embedding image taken from GitHub's
+    registry, outside Google's: the one case that needs Cloud NAT (the shipped stacks have none)."""
+    config = read_config("gcp-staging")
+    endpoints = json.loads(config["ml-serving:endpoints"])
+    (model,) = next(e for e in endpoints if e["serving"] == "kubernetes")["models"]
+    del model["image_tag"]
+    model["image"] = OUTSIDE_IMAGE
+    variant = {**config, "ml-serving:endpoints": json.dumps(endpoints)}
+    return run_program(tmp_path_factory.mktemp("outside-image"), "gcp-staging", variant)
 
 
 def fill(value: Any, known: dict[str, Any]) -> Any:

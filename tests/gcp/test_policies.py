@@ -65,7 +65,6 @@ CASES: list[tuple[str, str, str | None, str, Any]] = [
     ("gcp-compute-network-custom-subnets", NETWORK, None, "autoCreateSubnetworks", True),
     ("gcp-compute-subnetwork-private-google-access", SUBNET, None, "privateIpGoogleAccess", False),
     ("gcp-compute-subnetwork-flow-logs", SUBNET, None, "logConfig", DELETE),
-    ("gcp-compute-router-nat-logging", NAT, None, "logConfig.enable", False),
     ("gcp-artifactregistry-immutable-tags", REPO, None, "dockerConfig.immutableTags", False),
     ("gcp-artifactregistry-cmek", REPO, None, "kmsKeyName", DELETE),
     ("gcp-artifactregistry-cleanup-untagged-only", REPO, None, "cleanupPolicies[0].condition.tagState", "ANY"),
@@ -138,6 +137,14 @@ def test_rule_passes_secure_and_fails_insecure(pack, rule, rtype, name, path, va
     assert fired(pack, rule, [registered]) == set()
     insecure = set_path(copy.deepcopy(registered), path, value)
     assert fired(pack, rule, [insecure]) == {"mandatory"}
+
+
+def test_cloud_nat_logs_its_translations(pack, outside_image) -> None:
+    # Only a stack pulling an image from outside Google's registries has a NAT (none shipped does).
+    (nat,) = [r for r in outside_image["resources"] if r["type"] == NAT]
+    assert fired(pack, "gcp-compute-router-nat-logging", [nat]) == set()
+    insecure = set_path(copy.deepcopy(nat), "logConfig.enable", False)
+    assert fired(pack, "gcp-compute-router-nat-logging", [insecure]) == {"mandatory"}
 
 
 @pytest.mark.parametrize(
@@ -219,5 +226,6 @@ def test_every_gcp_rule_is_exercised_here(pack) -> None:
         "gcp-vertex-endpoint-alerts-exist",
         PROD_RULE,
         "gcp-vertex-endpoint-request-logging",
+        "gcp-compute-router-nat-logging",
     }
     assert names == exercised

@@ -70,10 +70,20 @@ def test_private_subnet_with_pod_and_service_ranges_and_nat_only_for_outside_ima
     assert all(n.subnet_of(ipaddress.ip_network(plan.network.cidr)) for n in nets)
     assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
     assert [r["rangeName"] for r in inputs["secondaryIpRanges"]] == ["pods", "services"]
-    # Only staging's embedding image lives outside Google's registries: only staging gets Cloud NAT.
-    assert plan.network.egress is (stack == "gcp-staging")
-    assert len(of_type(stack, "gcp:compute/routerNat:RouterNat")) == int(plan.network.egress)
-    assert len(of_type(stack, "gcp:compute/router:Router")) == int(plan.network.egress)
+    # Every shipped image lives in the stack's Artifact Registry: no stack needs Cloud NAT.
+    assert plan.network.egress is False
+    assert of_type(stack, "gcp:compute/routerNat:RouterNat") == of_type(stack, "gcp:compute/router:Router") == []
+
+
+def test_an_in_cluster_image_from_outside_googles_registries_gets_cloud_nat(outside_image) -> None:
+    assert outside_image["error"] is None
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in outside_image["resources"]:
+        by_type.setdefault(r["type"], []).append(r)
+    (nat,) = by_type["gcp:compute/routerNat:RouterNat"]
+    (router,) = by_type["gcp:compute/router:Router"]
+    assert nat["parent"] == router["parent"] and "ml-serving:gcp:Network" in nat["parent"]
+    assert nat["inputs"]["logConfig"]["enable"] is True
 
 
 @pytest.mark.parametrize("stack", GCP_STACKS)
@@ -241,6 +251,12 @@ def test_gpu_node_pools_follow_the_plans_pools(stack: str) -> None:
         assert accelerator["gpuDriverInstallationConfig"] == {"gpuDriverVersion": "LATEST"}
         assert config["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
         assert config["spot"] is (pool.capacity == "spot")
+        # The plan's disk: OS and images plus the weights of every copy on the node, not a fixed size.
+        serving = next(s for s in plan.kubernetes if s.endpoint == pool.endpoint)
+        assert config["diskSizeGb"] == pool.disk_gib == serving.node_disk_gib
+        assert config["diskSizeGb"] > serving.pods_per_node * serving.weights_gib
+        assert config["labels"]["ml-serving/accelerator"] == pool.accelerator == "nvidia"
+        assert config["labels"]["ml-serving/endpoint"] == pool.endpoint
         assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
         assert config["shieldedInstanceConfig"]["enableSecureBoot"] is True
     system = pools["cluster-system"]["nodeConfig"]

@@ -1,8 +1,9 @@
 """One code path for EKS, GKE and AKS: the prod stacks serve the same `assist` endpoint, and the
-Kubernetes objects the real program registers on each cloud are the same, apart from what the cloud
-supplies (the identity binding, the registry and store addresses, the internal load balancer's
-annotations) and the figures each cloud's own plan derives (pods, CPU and memory of its node type),
-which are checked against that plan before they are set aside."""
+Kubernetes objects the real program registers for it and for the platform are the same on each
+cloud, apart from what the cloud supplies (the identity binding, its identity agent's address, the
+registry and store addresses, the internal load balancer's annotations) and the figures each cloud's
+own plan derives (pods, CPU and memory of its node type), which are checked against that plan before
+they are set aside. A stack's other in-cluster endpoints (gcp-prod's `embed`) are not compared."""
 
 from __future__ import annotations
 
@@ -15,17 +16,23 @@ from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import read_config
 from infra.facts import cloud_facts
 from infra.kubernetes_plan import KubernetesServing
-from infra.plan import build_plan
+from infra.plan import Plan, build_plan
 from infra.spec import load_spec
 from tests.conftest import STACKS, preview_of
 
 PROD_STACKS = [s for s in ("aws-prod", "gcp-prod", "azure-prod") if s in STACKS]
-IDENTITY_EGRESS = "ipBlock"  # the binding's node-local identity agent (EKS Pod Identity, GKE metadata)
+IDENTITY_EGRESS = "ipBlock"  # the cloud's node-local identity agent (EKS Pod Identity, GKE metadata)
+SHARED = "assist"  # the in-cluster endpoint every prod stack serves
+ENDPOINT_PARENT = "ml-serving:kubernetes:Endpoint::k8s-"  # ends the parent URN of an endpoint's objects
 Objects = dict[tuple[str, str], Any]
 
 
+def plan_of(stack: str) -> Plan:
+    return build_plan(load_spec(read_config(stack)), stack)
+
+
 def serving_of(stack: str) -> KubernetesServing:
-    (serving,) = build_plan(load_spec(read_config(stack)), stack).kubernetes
+    (serving,) = [s for s in plan_of(stack).kubernetes if s.endpoint == SHARED]
     return serving
 
 
@@ -44,10 +51,14 @@ def address(value: Any) -> str:
 def normalized(stack: str) -> tuple[Objects, dict[str, Any]]:
     """The stack's Kubernetes objects with what the cloud supplies set aside (and returned)."""
     serving = serving_of(stack)
-    supplied: dict[str, Any] = {"annotations": {}, "pod_labels": {}, "egress": [], "load_balancer": None}
+    # pod_labels: per predictor (stable, then each canary), so no predictor's labels go unchecked.
+    supplied: dict[str, Any] = {"annotations": {}, "pod_labels": [], "egress": [], "load_balancer": None}
     objects: Objects = {}
     for resource in preview_of(stack)["resources"]:
         if not resource["type"].startswith("kubernetes:") or resource["type"].startswith("pulumi:"):
+            continue
+        parent = resource["parent"]
+        if ENDPOINT_PARENT in parent and not parent.endswith(ENDPOINT_PARENT + SHARED):
             continue
         inputs = copy.deepcopy(resource["inputs"])
         kind = inputs.get("kind")
@@ -63,7 +74,9 @@ def normalized(stack: str) -> tuple[Objects, dict[str, Any]]:
                 canary["predictor"]["minReplicas"] = checked(pods, planned.replicas, "canary pods")
             for predictor in (spec["predictor"], *(c["predictor"] for c in spec.get("canary", []))):
                 labels = predictor["labels"]
-                supplied["pod_labels"] = {k: labels.pop(k) for k in list(labels) if not k.startswith("ml-serving/")}
+                supplied["pod_labels"].append(
+                    {k: labels.pop(k) for k in list(labels) if not k.startswith("ml-serving/")}
+                )
                 container = predictor["containers"][0]
                 container["image"] = address(container["image"])
                 for variable in container["env"]:
@@ -107,8 +120,7 @@ def _mirror_addresses(values: Any) -> Any:
 def test_the_kubernetes_objects_are_the_same_on_every_cloud_apart_from_what_the_cloud_supplies(stack) -> None:
     reference, _ = normalized(PROD_STACKS[0])
     objects, _ = normalized(stack)
-    cloud = stack.split("-")[0]
-    if cloud_facts()[cloud]["gpu_device_plugin"] != "install":
+    if cloud_facts()[plan_of(stack).cloud]["gpu_device_plugin"] != "install":
         reference = {k: v for k, v in reference.items() if k[1] != "serving-platform-nvidia-device-plugin"}
     assert set(objects) == set(reference)
     for key, inputs in reference.items():
@@ -118,13 +130,17 @@ def test_the_kubernetes_objects_are_the_same_on_every_cloud_apart_from_what_the_
 @pytest.mark.parametrize("stack", PROD_STACKS)
 def test_what_the_cloud_supplies_is_its_identity_and_its_load_balancer(stack) -> None:
     _, supplied = normalized(stack)
-    cloud = stack.split("-")[0]
+    cloud = plan_of(stack).cloud
     assert supplied["load_balancer"] == cloud_facts()[cloud]["internal_load_balancer_annotations"]
     identity = {
-        "aws": ({}, {}, True),  # Pod Identity: an association by namespace and account, an agent on the node
-        "gcp": ({"iam.gke.io/gcp-service-account"}, {}, True),
-        "azure": ({"azure.workload.identity/client-id"}, {"azure.workload.identity/use": "true"}, False),
+        "aws": ({}, {}),  # Pod Identity: an association by namespace and account, an agent on the node
+        "gcp": ({"iam.gke.io/gcp-service-account"}, {}),  # Workload Identity, the GKE metadata server
+        "azure": ({"azure.workload.identity/client-id"}, {"azure.workload.identity/use": "true"}),
     }[cloud]
     assert set(supplied["annotations"]) == set(identity[0])
-    assert supplied["pod_labels"] == identity[1]
-    assert bool(supplied["egress"]) is identity[2]
+    assert supplied["pod_labels"] == [identity[1]] * (1 + len(serving_of(stack).canaries))
+    # The identity agent's addresses are the cloud's facts, admitted as they are written there.
+    assert supplied["egress"] == [
+        {"to": [{"ipBlock": {"cidr": row["cidr"]}}], "ports": [{"protocol": "TCP", "port": row["port"]}]}
+        for row in cloud_facts()[cloud]["identity_agent_egress"]
+    ]

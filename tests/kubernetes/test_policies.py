@@ -106,6 +106,68 @@ def test_dev_may_run_a_tag_from_the_stacks_registry(pack) -> None:
     assert fired(pack, REGISTRY_RULE, resources) == set()
 
 
+# The other clouds' registries: images live below an address their inputs spell (Artifact Registry
+# "Repository and image names": LOCATION-docker.pkg.dev/PROJECT/REPOSITORY, the project being the
+# provider's; ACR: the registry's name in lower case + .azurecr.io).
+GCP_REPO = "gcp:artifactregistry/repository:Repository"
+GCP_PROVIDER = "pulumi:providers:gcp"
+ACR = "azure-native:containerregistry:Registry"
+
+
+def cloud_registry_case(stack: str) -> tuple[list[dict[str, Any]], str, str]:
+    """The stack's InferenceServices, endpoint components, registry and providers; the address its
+    images live below, spelled from the registered registry as the cloud documents it; and another
+    registry's address on the same cloud."""
+    resources = of_types(stack, ISVC, COMPONENT, GCP_REPO, GCP_PROVIDER, ACR)
+    if stack.startswith("gcp-"):
+        repo = find(resources, GCP_REPO)["inputs"]
+        project = find(resources, GCP_PROVIDER)["inputs"]["project"]
+        base = f"{repo['location']}-docker.pkg.dev/{project}"
+        return resources, f"{base}/{repo['repositoryId']}", f"{base}/{repo['repositoryId']}-other"
+    name = find(resources, ACR)["inputs"]["registryName"]
+    return resources, f"{name.lower()}.azurecr.io", f"{name.lower()}x.azurecr.io"
+
+
+@pytest.mark.parametrize("stack", ["gcp-prod", "azure-prod"])
+@pytest.mark.parametrize(
+    ("image", "verdict"),
+    [
+        ("{own}/serving@" + DIGEST, set()),
+        ("{own}/serving:vllm-0.8.5-qwen25-7b@" + DIGEST, set()),
+        ("{own}/serving:vllm-0.8.5-qwen25-7b", {"mandatory"}),  # a tag in prod
+        ("{other}/serving@" + DIGEST, {"mandatory"}),  # another registry of the same cloud
+        ("{own}@" + DIGEST, {"mandatory"}),  # no image below the address: not a reference into it
+        ("docker.io/vllm/vllm-openai@" + DIGEST, {"mandatory"}),
+    ],
+)
+def test_artifact_registry_and_acr_images_must_be_digests_below_the_stacks_registry(
+    pack, stack, image, verdict
+) -> None:
+    resources, own, other = cloud_registry_case(stack)
+    assert fired(pack, REGISTRY_RULE, resources) == set()  # as the program registered them
+    canaried = next(r for r in resources if r["type"] == ISVC and "canary" in r["inputs"]["spec"])
+    set_path(canaried, "spec.canary[0].predictor.containers[0].image", image.format(own=own, other=other))
+    assert fired(pack, REGISTRY_RULE, resources) == verdict
+
+
+def test_gcp_images_are_checked_against_the_program_s_literal_addresses(pack) -> None:
+    resources, own, _ = cloud_registry_case("gcp-prod")
+    # GCP images are known at preview (the repository's address is all inputs): checked as literals.
+    images = {
+        c["image"] for r in resources if r["type"] == ISVC for c in r["inputs"]["spec"]["predictor"]["containers"]
+    }
+    assert images and all(i.startswith(own + "/") and "@sha256:" in i for i in images)
+    # Without the provider the project is unknown, the address unspelled: not taken on trust.
+    assert fired(pack, REGISTRY_RULE, [r for r in resources if r["type"] != GCP_PROVIDER]) == {"mandatory"}
+
+
+def test_acr_images_computed_from_the_stacks_registry_pass(pack) -> None:
+    resources, _, _ = cloud_registry_case("azure-prod")
+    assert find(resources, ISVC)["inputs"]["spec"]["predictor"]["containers"][0]["image"] == UNKNOWN
+    assert fired(pack, REGISTRY_RULE, resources) == set()
+    assert fired(pack, REGISTRY_RULE, [r for r in resources if r["type"] != ACR]) == {"mandatory"}
+
+
 PROD_RULE = "kubernetes-inferenceservice-prod-capacity-and-canary"
 
 

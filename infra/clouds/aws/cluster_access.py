@@ -15,10 +15,6 @@ from infra.clouds.options import renamed
 from infra.kubernetes.access import IdentityBinding, Workload, kubeconfig, provider
 from infra.naming import Names
 
-# The EKS Pod Identity agent every node runs (a DaemonSet on the host network) hands pods their
-# role's credentials at this link-local address (EKS User Guide, "EKS Pod Identity agent").
-POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
-
 
 @dataclass(frozen=True)
 class KubernetesAccessArgs:
@@ -109,34 +105,28 @@ class KubernetesAccess(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[self._agent, policy]),
         )
         # Pod Identity needs no annotation: EKS matches the namespace and service account.
-        return IdentityBinding(egress=[POD_IDENTITY_AGENT], resources=[association])
+        return IdentityBinding(resources=[association])
 
 
 def _read_artifacts(args: KubernetesAccessArgs, workload: Workload) -> list[iam.Statement]:
     """Read the endpoint's own artifacts (KServe's storage initializer lists the prefix, then gets
     each object) and decrypt them with the stack's key; nothing else."""
     part = iam.partition(args.region)
-    objects: list[str] = []
-    listing: dict[str, list[str]] = {}
-    for artifact in workload.artifacts:
-        if "://" in artifact:
-            bucket, _, key = artifact.split("://", 1)[1].partition("/")
-        else:
-            bucket, key = args.bucket_pattern, artifact
-        prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else key
-        objects.append(f"arn:{part}:s3:::{bucket}/{prefix}*")
-        listing.setdefault(f"arn:{part}:s3:::{bucket}", []).append(f"{prefix}*")
+    listing = {
+        f"arn:{part}:s3:::{bucket or args.bucket_pattern}": folders for bucket, folders in workload.folders().items()
+    }
+    objects = sorted(f"{bucket}/{folder}*" for bucket, folders in listing.items() for folder in folders)
     return [
-        {"Sid": "ReadOwnArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": sorted(set(objects))},
+        {"Sid": "ReadOwnArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects},
         *(
             {
                 "Sid": f"ListOwnArtifacts{i}",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
                 "Resource": bucket,
-                "Condition": {"StringLike": {"s3:prefix": sorted(set(prefixes))}},
+                "Condition": {"StringLike": {"s3:prefix": [f"{folder}*" for folder in folders]}},
             }
-            for i, (bucket, prefixes) in enumerate(sorted(listing.items()))
+            for i, (bucket, folders) in enumerate(sorted(listing.items()))
         ),
         {"Sid": "UseStackKey", **iam.key_usage(args.region, args.key_alias, ["kms:Decrypt"])},
     ]

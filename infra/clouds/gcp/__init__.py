@@ -8,12 +8,16 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from infra import kubernetes
 from infra.clouds.gcp.cluster import Cluster, ClusterArgs
+from infra.clouds.gcp.cluster_access import KubernetesAccess, KubernetesAccessArgs
 from infra.clouds.gcp.endpoint import ManagedEndpoint, ManagedEndpointArgs
 from infra.clouds.gcp.keys import Keys, KeysArgs
 from infra.clouds.gcp.network import Network, NetworkArgs
 from infra.clouds.gcp.registry import Registry, RegistryArgs
 from infra.clouds.gcp.storage import ModelStore, ModelStoreArgs
+from infra.kubernetes import Stores
+from infra.kubernetes.access import ClusterAccess
 from infra.plan import Plan
 
 RELEASE_CHANNEL = {"prod": "STABLE"}  # others: REGULAR
@@ -36,6 +40,7 @@ def translate(plan: Plan) -> dict[str, Any]:
             project,
             plan.region,
             names("artifact_registry_repository", plan.registry_name),
+            plan.registry_name,
             plan.keep_images,
             served_tags,
             plan.protect,
@@ -82,7 +87,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 endpoint_id=names("vertex_endpoint_id", e.name),
                 service_account_id=names("service_account_id", e.name),
                 alert_names={k: names("alert_policy_display_name", e.name, k) for k in ("error-rate", "p95-latency")},
-                image_base=registry.url,
+                image_base=registry.images,
                 bucket_name=bucket_name,
                 log_sampling_percent=plan.data_capture_percent if plan.data_capture else 0,
                 dataset_id=store.dataset_id,
@@ -105,6 +110,7 @@ def translate(plan: Plan) -> dict[str, Any]:
         "endpoint_addresses": {k: e.private_address for k, e in endpoints.items()},
     }
     if plan.cluster is not None:
+        cluster_name = names("gke_cluster", "gpu")
         cluster = Cluster(
             "cluster",
             ClusterArgs(
@@ -112,7 +118,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 region=plan.region,
                 zones=net.zones,
                 cluster=plan.cluster,
-                cluster_name=names("gke_cluster", "gpu"),
+                cluster_name=cluster_name,
                 pool_names={
                     p.name: names("gke_node_pool", p.name) for p in (plan.cluster.system_pool, *plan.cluster.gpu_pools)
                 },
@@ -136,4 +142,24 @@ def translate(plan: Plan) -> dict[str, Any]:
             "node_service_account": cluster.node_service_account,
             "workload_identity_pool": cluster.workload_identity_pool,
         }
+        access = KubernetesAccess(
+            "kubernetes-access",
+            KubernetesAccessArgs(
+                cluster_name=cluster_name,
+                endpoint=cluster.endpoint,
+                ca_certificate=cluster.ca_certificate,
+                workload_identity_pool=cluster.workload_identity_pool,
+                bucket_name=bucket_name,
+                names=names,
+            ),
+            opts,
+        )
+        stores = Stores(
+            registry.images,
+            # An Artifact Registry repository holds any image path: the mirror needs none of its own,
+            # and the nodes' pull grant on the repository covers it.
+            f"{registry.url}/mirror",
+            lambda key: pulumi.Output.concat("gs://", store.bucket_name, "/", key),
+        )
+        outputs |= kubernetes.serve(plan, ClusterAccess(access.provider, access.bind_identity), stores, opts)
     return outputs

@@ -45,7 +45,8 @@ class ClusterArgs:
 
 
 class Cluster(pulumi.ComponentResource):
-    """Outputs for the Kubernetes layer: name, location, endpoint, CA, node accounts, identity pool."""
+    """Outputs for the Kubernetes layer: name, location, endpoint (the private control plane's address,
+    known once every node pool exists), CA (base64 PEM), node account, Workload Identity pool."""
 
     node_service_account: pulumi.Output[str]  # the node account's email
     name: pulumi.Output[str]
@@ -116,10 +117,12 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*args.key.grants, *node_grants]),
         )
-        for pool in (args.cluster.system_pool, *args.cluster.gpu_pools):
-            self._pool(name, args, cluster, account, pool)
+        pools = [
+            self._pool(name, args, cluster, account, p) for p in (args.cluster.system_pool, *args.cluster.gpu_pools)
+        ]
         self.name = cluster.name
-        self.endpoint = cluster.endpoint
+        # Handed on once every node pool exists: what runs on the cluster (add-ons first) needs nodes.
+        self.endpoint = pulumi.Output.all(cluster.endpoint, *(p.id for p in pools)).apply(lambda values: values[0])
         self.ca_certificate = cluster.master_auth.cluster_ca_certificate.apply(lambda c: c or "")
         self.node_service_account = account.email
         self.register_outputs(
@@ -140,8 +143,8 @@ class Cluster(pulumi.ComponentResource):
         cluster: gcp.container.Cluster,
         account: gcp.serviceaccount.Account,
         pool: NodePoolPlan,
-    ) -> None:
-        gcp.container.NodePool(
+    ) -> gcp.container.NodePool:
+        return gcp.container.NodePool(
             f"{name}-{pool.name}",
             name=args.pool_names[pool.name],
             cluster=cluster.id,
@@ -165,6 +168,8 @@ def _node_config(
     labels = {"ml-serving/pool": pool.name}
     if pool.endpoint is not None:
         labels["ml-serving/endpoint"] = pool.endpoint
+    if pool.accelerator is not None:  # as on EKS and AKS: the runtime the pool's devices need
+        labels["ml-serving/accelerator"] = pool.accelerator
     config: gcp.container.NodePoolNodeConfigArgsDict = {
         "machine_type": machine_type(pool.instance_type, pool.instance_extra),
         "image_type": pool.node_image,  # from the plan: the node image for the pool's architecture
@@ -174,6 +179,8 @@ def _node_config(
         "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
         "boot_disk_kms_key": args.key.key_id,
         "disk_type": "pd-balanced",
+        # Sized by the plan: OS and images, plus on GPU pools the weights of every model copy.
+        "disk_size_gb": pool.disk_gib,
         "metadata": {"disable-legacy-endpoints": "true"},
         "labels": labels,
         "spot": pool.capacity == "spot",
@@ -184,7 +191,10 @@ def _node_config(
             {
                 "type": accelerator,
                 "count": pool.gpus,
-                # GKE installs the NVIDIA driver itself (no driver DaemonSet to maintain).
+                # GKE installs the driver and runs its own device plugin. Left unset, the version is
+                # GPU_DRIVER_VERSION_UNSPECIFIED, which installs no driver at all; LATEST (COS only, the
+                # plan's node image) gives the newest driver GKE ships for the node version
+                # (GKE API, GPUDriverInstallationConfig.GPUDriverVersion).
                 "gpu_driver_installation_config": {"gpu_driver_version": "LATEST"},
             }
         ]

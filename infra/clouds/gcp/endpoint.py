@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from infra.clouds.gcp.artifacts import OBJECT_VIEWER, read_condition
 from infra.clouds.gcp.deployment import VertexDeployment
 from infra.clouds.gcp.keys import KeyUse
 from infra.clouds.gcp.machines import machine_type, vertex_accelerator
@@ -30,7 +31,6 @@ LATENCIES = "aiplatform_googleapis_com:prediction_online_prediction_latencies_bu
 GPU_SIGNAL = "aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle"
 CPU_SIGNAL = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
 UTILIZATION_TARGET = 60
-OBJECT_VIEWER = "roles/storage.objectViewer"
 
 
 @dataclass(frozen=True)
@@ -142,16 +142,13 @@ class ManagedEndpoint(pulumi.ComponentResource):
         prefixes = sorted({m.artifact.rstrip("/") for m in args.endpoint.models if "://" not in m.artifact})
         if not prefixes:
             return []
-        expression = " || ".join(
-            f'resource.name.startsWith("projects/_/buckets/{args.bucket_name}/objects/{p}")' for p in prefixes
-        )
         return [
             gcp.storage.BucketIAMMember(
                 f"{name}-reads-artifacts",
                 bucket=args.bucket_name,
                 role=OBJECT_VIEWER,
                 member=account.member,
-                condition={"title": "own-artifacts", "expression": expression},
+                condition=read_condition(args.bucket_name, prefixes),
                 opts=child(self),
             )
         ]

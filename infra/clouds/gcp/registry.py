@@ -18,6 +18,7 @@ class RegistryArgs:
     project: str
     region: str
     repository_id: str
+    image: str  # the serving images' name in the repository (the spec's registry name)
     keep_images: int  # newest versions kept whatever their tags
     served_tags: tuple[str, ...]  # tags this stack's endpoints run: always kept
     protect: bool
@@ -25,7 +26,12 @@ class RegistryArgs:
 
 
 class Registry(pulumi.ComponentResource):
-    url: str  # <region>-docker.pkg.dev/<project>/<repository>: what images are tagged under
+    """Outputs: `url`, the repository (`<region>-docker.pkg.dev/<project>/<repository>`, every image
+    lives below it), and `images`, the serving images' name in it (`<url>/<image>`): Artifact
+    Registry takes no image at the repository's own path, so `image_tag` models run `<images>:<tag>`."""
+
+    url: str
+    images: str
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-serving:gcp:Registry", name, None, opts)
@@ -62,4 +68,5 @@ class Registry(pulumi.ComponentResource):
             ),
         )
         self.url = f"{args.region}-docker.pkg.dev/{args.project}/{args.repository_id}"
-        self.register_outputs({"url": self.url})
+        self.images = f"{self.url}/{args.image}"
+        self.register_outputs({"url": self.url, "images": self.images})

@@ -88,15 +88,11 @@ def non_root(props):
     config_schema=ENVIRONMENT_CONFIG,
 )
 def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[str]:
-    registries = [r for t in REGISTRIES for r in of_type(resources, t)]
-    urls = [
-        u
-        for r in registries
-        for u in (get(r.props, "repositoryUrl"), get(r.props, "loginServer"))
-        if isinstance(u, str)
-    ]
+    registries = [(r, form) for t, form in REGISTRIES.items() for r in of_type(resources, t)]
     for isvc in of_type(resources, INFERENCE_SERVICE):
-        from_registry = any(dep.urn == r.urn for dep in isvc.property_dependencies.get("spec", []) for r in registries)
+        from_registry = any(
+            dep.urn == r.urn for dep in isvc.property_dependencies.get("spec", []) for r, _ in registries
+        )
         pinned = environment_of(isvc, config) in DIGEST_ENVIRONMENTS
         for where, _, container in containers(isvc.props):
             image = get(container, "image")
@@ -104,9 +100,7 @@ def own_registry(resources: list[Any], config: Mapping[str, Any]) -> Iterator[st
                 if not from_registry:
                     yield f"{isvc.name} {where}.image is computed from nothing in this stack's registry"
                 continue
-            if not isinstance(image, str) or not any(
-                image.startswith(f"{u}:") or image.startswith(f"{u}@") for u in urls
-            ):
+            if not isinstance(image, str) or not any(form.holds(r, image) for r, form in registries):
                 yield f"{isvc.name} {where}.image {image!r} is not in this stack's registry"
             elif pinned and "@sha256:" not in image:
                 yield f"{isvc.name} {where}.image {image!r} must be pinned by digest (@sha256:...) in staging and prod"
