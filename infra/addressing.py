@@ -17,7 +17,7 @@ def carve(cloud: str, cidr: str, zones: tuple[str, ...]) -> dict[str, str]:
     """`{range name: CIDR}` for a network created from `cidr` (an IPv4 block, /16-/22 by the spec).
 
     A `per_zone` range is named after each zone (`{"us-east-1a": "10.0.0.0/18", ...}`); the others
-    by their role (`nodes`, `pods`, `services`, `endpoints`).
+    by their role (`nodes`, `pods`, `services`, `endpoints`, `control_plane`).
     """
     network = ipaddress.IPv4Network(cidr)
     ranges: dict[str, str] = {}
@@ -26,7 +26,9 @@ def carve(cloud: str, cidr: str, zones: tuple[str, ...]) -> dict[str, str]:
         if rule.get("per_zone"):
             ranges |= {zone: str(blocks[rule["index"] + i]) for i, zone in enumerate(zones)}
         else:
-            ranges[name] = str(blocks[rule["index"]])
+            block = blocks[rule["index"]]
+            # `prefix`: a range of fixed size (GKE's control plane takes exactly a /28), the block's first.
+            ranges[name] = str(next(block.subnets(new_prefix=rule["prefix"])) if "prefix" in rule else block)
     return ranges
 
 

@@ -60,6 +60,9 @@ def test_the_program_builds_the_ranges_the_plan_carves(stack: str) -> None:
         inputs = resource["inputs"]
         built |= {inputs[k] for k in ("cidrBlock", "ipCidrRange", "addressPrefix") if k in inputs}
         built |= {r["ipCidrRange"] for r in inputs.get("secondaryIpRanges", [])}
+        built |= {
+            c["masterIpv4CidrBlock"] for c in [inputs.get("privateClusterConfig", {})] if "masterIpv4CidrBlock" in c
+        }
     # Every planned range is built (the VPC's own block aside, nothing else is carved).
     assert set(plan.network.ranges.values()) == built - {plan.network.cidr}
 

@@ -55,6 +55,7 @@ class AddOn:
     images: tuple[Image, ...]
     values: dict[str, Any]
     when: dict[str, str]
+    control_plane_ports: tuple[int, ...] = ()  # pod ports the API server calls (webhooks, aggregated APIs)
 
     def installed_on(self, cloud: str) -> bool:
         """Whether `cloud` needs this add-on (its `when` facts hold), e.g. no device plugin on GKE."""
@@ -95,6 +96,7 @@ def load_addons() -> tuple[AddOn, ...]:
             images=tuple(Image(i["source"], str(i["tag"]), dict(i["values"])) for i in row["images"]),
             values=row["values"],
             when=row.get("when", {}),
+            control_plane_ports=tuple(row.get("control_plane_ports", ())),
         )
         for row in data["addons"]
     )
@@ -103,6 +105,12 @@ def load_addons() -> tuple[AddOn, ...]:
 def addons_for(cloud: str) -> tuple[AddOn, ...]:
     """The add-ons `cloud` installs, in order."""
     return tuple(a for a in load_addons() if a.installed_on(cloud))
+
+
+def control_plane_ports(cloud: str) -> tuple[int, ...]:
+    """The sorted pod ports (TCP) the API server calls into `cloud`'s add-ons: their admission webhooks
+    and aggregated APIs, which a cluster's firewall must admit from the control plane."""
+    return tuple(sorted({port for addon in addons_for(cloud) for port in addon.control_plane_ports}))
 
 
 def mirrored_paths(cloud: str) -> tuple[str, ...]:

@@ -393,6 +393,14 @@ def service_identity(i: Inputs) -> list[Request]:
     return []
 
 
+def firewall(i: Inputs) -> list[Request]:
+    fields = ("network", "description", "direction", "sourceRanges", "targetServiceAccounts")
+    rule = {"name": autoname(i), **{k: i(k) for k in fields}}
+    rule["allowed"] = [drop_none({"IPProtocol": a["protocol"], "ports": a.get("ports")}) for a in i("allows")]
+    rule["logConfig"] = {"enable": True, "metadata": i("logConfig")["metadata"]}
+    return [body("compute.v1", "Firewall", drop_none(rule))]
+
+
 # Pulumi type -> the requests its inputs become. Every `gcp:` type a stack registers needs one.
 ADAPTERS: dict[str, Callable[[Inputs], list[Request]]] = {
     "gcp:container/cluster:Cluster": cluster,
@@ -419,12 +427,15 @@ ADAPTERS: dict[str, Callable[[Inputs], list[Request]]] = {
     "gcp:projects/serviceIdentity:ServiceIdentity": service_identity,
     "gcp:bigquery/dataset:Dataset": dataset,
     "gcp:bigquery/datasetIamMember:DatasetIamMember": dataset_iam_member,
+    "gcp:compute/firewall:Firewall": firewall,
+    "gcp:serviceaccount/iAMMember:IAMMember": iam_member("iam.v1", "serviceAccountId"),
 }
 # The service whose resources each API's IAM policies guard: a role granted there must be one of
 # its roles ("roles/storage.objectViewer" on a bucket). IAM refuses a role that grants nothing on
 # the resource ("Role ... is not supported for this resource"); a project takes any service's role.
 IAM_SERVICES = {"artifactregistry.v1": "artifactregistry", "cloudkms.v1": "cloudkms", "storage.v1": "storage"}
 IAM_SERVICES["bigquery.v2"] = "bigquery"
+IAM_SERVICES["iam.v1"] = "iam"  # a service account's policy: who may act as it
 ROLE = re.compile(r"roles/([a-z]+)\.[a-zA-Z]+")
 # IAM's member identifiers (Binding.members in each document): the kinds a grant may name.
 MEMBER = re.compile(r"(user|serviceAccount|group|domain|principal|principalSet):\S+")

@@ -19,6 +19,7 @@ KEY = "gcp:kms/cryptoKey:CryptoKey"
 NETWORK = "gcp:compute/network:Network"
 SUBNET = "gcp:compute/subnetwork:Subnetwork"
 NAT = "gcp:compute/routerNat:RouterNat"
+FIREWALL = "gcp:compute/firewall:Firewall"
 REPO = "gcp:artifactregistry/repository:Repository"
 BUCKET = "gcp:storage/bucket:Bucket"
 DATASET = "gcp:bigquery/dataset:Dataset"
@@ -65,6 +66,10 @@ CASES: list[tuple[str, str, str | None, str, Any]] = [
     ("gcp-compute-network-custom-subnets", NETWORK, None, "autoCreateSubnetworks", True),
     ("gcp-compute-subnetwork-private-google-access", SUBNET, None, "privateIpGoogleAccess", False),
     ("gcp-compute-subnetwork-flow-logs", SUBNET, None, "logConfig", DELETE),
+    ("gcp-compute-firewall-private-ingress", FIREWALL, None, "sourceRanges", ["0.0.0.0/0"]),
+    ("gcp-compute-firewall-private-ingress", FIREWALL, None, "sourceRanges", DELETE),
+    ("gcp-compute-firewall-private-ingress", FIREWALL, None, "targetServiceAccounts", DELETE),
+    ("gcp-compute-firewall-private-ingress", FIREWALL, None, "logConfig", DELETE),
     ("gcp-artifactregistry-immutable-tags", REPO, None, "dockerConfig.immutableTags", False),
     ("gcp-artifactregistry-cmek", REPO, None, "kmsKeyName", DELETE),
     ("gcp-artifactregistry-cleanup-untagged-only", REPO, None, "cleanupPolicies[0].condition.tagState", "ANY"),

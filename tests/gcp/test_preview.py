@@ -15,6 +15,7 @@ import pytest
 from infra.clouds.gcp.machines import vertex_spellings
 from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import ROOT, read_config
+from infra.kubernetes.addons import addons_for
 from infra.plan import Plan, build_plan
 from infra.runtime import engine_config
 from infra.spec import load_spec
@@ -261,6 +262,31 @@ def test_gpu_node_pools_follow_the_plans_pools(stack: str) -> None:
         assert config["shieldedInstanceConfig"]["enableSecureBoot"] is True
     system = pools["cluster-system"]["nodeConfig"]
     assert "guestAccelerators" not in system and "taints" not in system
+
+
+@pytest.mark.parametrize("stack", ["gcp-staging", "gcp-prod"])
+def test_the_control_plane_reaches_the_add_ons_webhooks_from_its_own_block_only(stack: str) -> None:
+    plan = plan_of(stack)
+    assert plan.network.cidr is not None
+    (cluster,) = of_type(stack, "gcp:container/cluster:Cluster")
+    block = ipaddress.ip_network(cluster["inputs"]["privateClusterConfig"]["masterIpv4CidrBlock"])
+    # A /28 of the stack's network in none of its subnet's ranges: GKE peers the control plane into it.
+    assert block.prefixlen == 28 and block.subnet_of(ipaddress.ip_network(plan.network.cidr))
+    (subnet,) = of_type(stack, "gcp:compute/subnetwork:Subnetwork")
+    used = [subnet["inputs"]["ipCidrRange"], *(r["ipCidrRange"] for r in subnet["inputs"]["secondaryIpRanges"])]
+    assert not any(block.overlaps(ipaddress.ip_network(r)) for r in used)
+    (rule,) = of_type(stack, "gcp:compute/firewall:Firewall")
+    inputs = rule["inputs"]
+    assert inputs["direction"] == "INGRESS" and inputs["sourceRanges"] == [str(block)]
+    # Every pod port the API server calls an add-on on (KEDA's metrics API 6443, the webhooks of KServe,
+    # KEDA and Envoy Gateway 9443), except those GKE's own rule admits (443 and 10250).
+    called = {p for a in addons_for(plan.cloud) for p in a.control_plane_ports}
+    assert {6443, 9443} <= called
+    assert inputs["allows"] == [{"protocol": "tcp", "ports": [str(p) for p in sorted(called - {443, 10250})]}]
+    assert inputs["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
+    # To the cluster's nodes only, by the account they run as.
+    (nodes,) = [r for r in of_type(stack, "gcp:serviceaccount/account:Account") if r["name"] == "cluster-nodes"]
+    assert rule["propertyDependencies"]["targetServiceAccounts"] == [nodes["urn"]]
 
 
 def test_node_account_holds_only_the_node_role_and_image_pulls() -> None:

@@ -18,6 +18,7 @@ from infra.clouds.gcp.registry import Registry, RegistryArgs
 from infra.clouds.gcp.storage import ModelStore, ModelStoreArgs
 from infra.kubernetes import Stores
 from infra.kubernetes.access import ClusterAccess
+from infra.kubernetes.addons import control_plane_ports
 from infra.plan import Plan
 
 RELEASE_CHANNEL = {"prod": "STABLE"}  # others: REGULAR
@@ -131,6 +132,8 @@ def translate(plan: Plan) -> dict[str, Any]:
                 subnet_id=network.subnet_id,
                 secondary_ranges=net.secondary_ranges,
                 repository_id=names("artifact_registry_repository", plan.registry_name),
+                control_plane_cidr=net.ranges.get("control_plane"),
+                webhook_ports=control_plane_ports(plan.cloud) if plan.kubernetes else (),
             ),
             opts,
         )

@@ -23,6 +23,10 @@ from infra.plan import ClusterPlan, NodePoolPlan
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
 CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"]
 GPU_TAINT = "nvidia.com/gpu"
+# A private cluster's control plane reaches its nodes on TCP 443 and 10250 only (the firewall rule GKE
+# creates for it): a webhook or aggregated API on any other pod port times out until a rule of the
+# stack's own admits it (GKE "Add firewall rules for specific use cases"; kedacore/keda #1642).
+GKE_ADMITTED_PORTS = frozenset({443, 10250})
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class ClusterArgs:
     subnet_id: pulumi.Input[str]
     secondary_ranges: dict[str, str]  # {"pods": name, "services": name} of the subnet's secondary ranges
     repository_id: str  # the stack's Artifact Registry repository the nodes pull from
+    # The /28 the private control plane is peered into (carved from the stack's CIDR, in no subnet);
+    # None on a network the stack does not create: GKE picks the range, and no rule can name it.
+    control_plane_cidr: str | None = None
+    webhook_ports: tuple[int, ...] = ()  # pod ports the control plane calls (the add-ons' webhooks)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -96,7 +104,11 @@ class Cluster(pulumi.ComponentResource):
                 "cluster_secondary_range_name": args.secondary_ranges["pods"],
                 "services_secondary_range_name": args.secondary_ranges["services"],
             },
-            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True},
+            private_cluster_config={
+                "enable_private_nodes": True,
+                "enable_private_endpoint": True,
+                "master_ipv4_cidr_block": args.control_plane_cidr,
+            },
             master_authorized_networks_config={
                 "cidr_blocks": [{"cidr_block": c, "display_name": "stack network"} for c in args.authorized_cidrs],
                 "gcp_public_cidrs_access_enabled": False,
@@ -120,6 +132,7 @@ class Cluster(pulumi.ComponentResource):
         pools = [
             self._pool(name, args, cluster, account, p) for p in (args.cluster.system_pool, *args.cluster.gpu_pools)
         ]
+        self._admit_control_plane(name, args, account)
         self.name = cluster.name
         # Handed on once every node pool exists: what runs on the cluster (add-ons first) needs nodes.
         self.endpoint = pulumi.Output.all(cluster.endpoint, *(p.id for p in pools)).apply(lambda values: values[0])
@@ -134,6 +147,24 @@ class Cluster(pulumi.ComponentResource):
                 "node_service_account": self.node_service_account,
                 "workload_identity_pool": self.workload_identity_pool,
             }
+        )
+
+    def _admit_control_plane(self, name: str, args: ClusterArgs, account: gcp.serviceaccount.Account) -> None:
+        """Let the control plane call the webhooks and aggregated APIs GKE's own rule leaves out, on
+        the cluster's nodes only (by their service account), from its /28 only, logged."""
+        ports = sorted(set(args.webhook_ports) - GKE_ADMITTED_PORTS)
+        if not ports or args.control_plane_cidr is None:
+            return
+        gcp.compute.Firewall(
+            f"{name}-control-plane-webhooks",
+            network=args.network_id,
+            description="GKE control plane to the add-ons' admission webhooks and aggregated APIs on the nodes",
+            direction="INGRESS",
+            source_ranges=[args.control_plane_cidr],
+            target_service_accounts=[account.email],
+            allows=[{"protocol": "tcp", "ports": [str(p) for p in ports]}],
+            log_config={"metadata": "INCLUDE_ALL_METADATA"},
+            opts=child(self),
         )
 
     def _pool(
