@@ -222,7 +222,11 @@ def test_cluster_is_private_with_workload_identity_cmek_secrets_and_dataplane_v2
     (cluster,) = of_type("gcp-staging", "gcp:container/cluster:Cluster")
     inputs = cluster["inputs"]
     plan = plan_of("gcp-staging")
-    assert inputs["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": True}
+    assert inputs["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": True,
+        "masterIpv4CidrBlock": plan.network.ranges["control_plane"],  # the plan's /28, admitted by name
+    }
     assert inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"][0]["cidrBlock"] == plan.network.cidr
     assert inputs["workloadIdentityConfig"] == {"workloadPool": "acme-ml-staging.svc.id.goog"}
     assert inputs["databaseEncryption"]["state"] == "ENCRYPTED"
