@@ -40,6 +40,8 @@ NAME_INPUTS: dict[str, tuple[str, ...]] = {
     "gcp:storage/bucket:Bucket": ("name", "location"),
     "gcp:bigquery/dataset:Dataset": ("datasetId", "location"),
     "gcp:container/cluster:Cluster": ("name", "location"),
+    "aws:eks/cluster:Cluster": ("name",),
+    "azure-native:containerservice:ManagedCluster": ("resourceName", "resourceGroupName", "location"),
     "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
     "azure-native:keyvault:Vault": ("vaultName", "resourceGroupName", "location"),
     "azure-native:keyvault:Key": ("keyName",),

@@ -83,7 +83,8 @@ class Cluster(pulumi.ComponentResource):
             # Access entries (the EKS API), not the aws-auth ConfigMap; the creator administers.
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
             deletion_protection=args.protect,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, logs]),
+            # Protected in state too (as GKE is): a prod cluster runs the serving fleet.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[role_policy, logs]),
         )
         node_role_name = args.names("iam_role", "cluster", "nodes")
         node_role = iam.role(node_role_name, "ec2.amazonaws.com", renamed(self, f"{name}-node-role", node_role_name))

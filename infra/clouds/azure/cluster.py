@@ -41,7 +41,7 @@ class ClusterArgs:
     cluster_name: str
     dns_prefix: str  # the API server's DNS label: a narrower rule than the cluster name's
     pool_names: dict[str, str]  # pool plan name (the system pool's and each GPU pool's) -> AKS agent pool name
-    protect: bool  # the Standard tier (uptime SLA)
+    protect: bool  # the Standard tier (uptime SLA), and the cluster protected
     node_subnet_id: pulumi.Input[str]
     key: KeyUse
     registry_id: pulumi.Input[str]
@@ -175,7 +175,8 @@ class Cluster(pulumi.ComponentResource):
                 )
             ],
             tags=site.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, args.key.unlock]),
+            # AKS has no deletion protection of its own: protected in state in prod, as GKE and EKS are.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*grants, args.key.unlock]),
         )
         for pool in plan.gpu_pools:
             self._gpu_pool(name, args, cluster.name, pool)
