@@ -7,8 +7,14 @@ import copy
 
 import pytest
 
+from infra.environments import ENVIRONMENTS
 from tests.conftest import STACKS, preview_of
 from tests.golden import UPDATE, differences, entries_of, protected_replacements, read_golden
+
+# The shipped stacks must have golden files; a user's own stack is held to one once it has it (`make
+# golden`), and otherwise leaves the suite green (it is validated and planned by tests/test_spec.py).
+SHIPPED = {f"{cloud}-{env}" for cloud in ("aws", "gcp", "azure") for env in ENVIRONMENTS}
+GOLDEN_STACKS = [s for s in STACKS if s in SHIPPED or read_golden(s) is not None]
 
 
 def golden_of(stack: str) -> list[dict]:
@@ -18,7 +24,7 @@ def golden_of(stack: str) -> list[dict]:
     return golden
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", GOLDEN_STACKS)
 def test_no_change_replaces_a_protected_resource(stack: str) -> None:
     golden = golden_of(stack)
     preview = preview_of(stack)
@@ -26,7 +32,7 @@ def test_no_change_replaces_a_protected_resource(stack: str) -> None:
     assert protected_replacements(golden, preview["resources"]) == []
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", GOLDEN_STACKS)
 def test_the_stack_registers_exactly_its_golden_resources(stack: str) -> None:
     golden = golden_of(stack)
     changes = differences(golden, preview_of(stack)["resources"])
