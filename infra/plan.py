@@ -238,7 +238,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
         tuple(z for z in facts.get("private_dns_zones", []) if z not in given_zones),
         egress=_needs_egress(spec, facts.get("private_image_pattern")),
         ranges=ranges,
-        secondary_ranges={"pods": "pods", "services": "services"} | dict(spec.network.secondary_ranges or {}),
+        secondary_ranges=facts.get("secondary_range_names", {}) | dict(spec.network.secondary_ranges or {}),
     )
     return Plan(
         cloud=spec.cloud,

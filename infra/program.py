@@ -13,7 +13,7 @@ from infra import clouds
 from infra.cost import CostEstimate
 from infra.errors import SpecError
 from infra.plan import Plan, build_plan
-from infra.secret_config import mark_secret_inputs, secret_keys, secret_strings
+from infra.secret_config import mark_secret_inputs, masked, secret_keys, secret_strings
 from infra.spec import load_spec
 from infra.summary import sizing_summary
 
@@ -27,7 +27,8 @@ def plan_from_config(config: dict[str, str]) -> Plan:
     try:
         return build_plan(load_spec(config), pulumi.get_stack())
     except SpecError as exc:
-        raise pulumi.RunError(str(exc)) from None
+        # Under `pulumi up` a secure value arrives decrypted: an error line must not print it.
+        raise pulumi.RunError(masked(str(exc), secret_strings(config, secret_keys(config)))) from None
 
 
 def main() -> None:

@@ -46,6 +46,14 @@ def secret_strings(config: Mapping[str, str], keys: Iterable[str]) -> frozenset[
     return frozenset(s for s in found if s)
 
 
+def masked(message: str, secrets: frozenset[str]) -> str:
+    """`message` with every secret config string of 6 or more characters, whole or cut short as an
+    error line shows a long value (its first 56 characters), written as `[secret]`."""
+    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+        message = message.replace(secret, "[secret]").replace(repr(secret)[1:57], "[secret]")
+    return message
+
+
 def mark_secret_inputs(secrets: frozenset[str]) -> None:
     """Register a stack transformation that wraps each input holding one of `secrets` in a secret Output."""
 
