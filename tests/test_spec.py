@@ -107,7 +107,7 @@ INVALID = {
     "a gcp region on aws": (
         lambda c: with_keys(c, region="us-central1"),
         "ml-serving:region: 'us-central1' is not a region of aws offering this stack's services (botocore's endpoint"
-        " data for s3, kms, api.ecr, sts, logs, monitoring, api.sagemaker, runtime.sagemaker); it is a gcp region;"
+        " data for s3, kms, api.ecr, sts, logs, monitoring, api.sagemaker, runtime.sagemaker); it is a region of gcp;"
         " expected a region of aws such as 'us-east-1'",
     ),
     "unsafe rollout in prod": (
@@ -235,7 +235,8 @@ INVALID = {
     ),
     "secondary ranges on aws": (
         lambda c: with_keys(c, network={"secondary_ranges": {"pods": "p"}}),
-        "ml-serving:network.secondary_ranges: {'pods': 'p'} names an existing subnet's secondary ranges; aws subnets",
+        "ml-serving:network.secondary_ranges: {'pods': 'p'} names an existing subnet's secondary ranges; aws subnets"
+        " carry none; remove it",
     ),
     "name too long": (
         lambda c: _endpoint_change(c, lambda e: e.update(name="a" * 33)),

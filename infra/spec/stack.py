@@ -471,7 +471,7 @@ def _region_problems(spec: Spec) -> list[str]:
         owners = [c for c in cloud_rules() if c != spec.cloud and spec.region in regions(c, frozenset())[0]]
         if owners:
             example = cloud_facts()[spec.cloud]["region_example"]
-            hint = f"it is a {owners[0]} region; expected a region of {spec.cloud} such as {example!r}"
+            hint = f"it is a region of {owners[0]}; expected a region of {spec.cloud} such as {example!r}"
         return [
             f"region: {spec.region!r} is not a region of {spec.cloud} offering this stack's services ({source}); {hint}"
         ]
@@ -500,7 +500,7 @@ def _network_problems(spec: Spec) -> list[str]:
         why = (
             "taken only with existing subnet_ids"
             if count.get("secondary_ranges")
-            else f"{spec.cloud} subnets carry none"
+            else f"{spec.cloud} subnets carry none; remove it"
         )
         problems.append(f"network.secondary_ranges: {ranges!r} names an existing subnet's secondary ranges; {why}")
     given = [("vpc_id", spec.network.vpc_id)] + [
