@@ -18,7 +18,7 @@ from infra.estimate import estimate
 from infra.plan import build_plan
 from infra.spec import load_spec
 from infra.spec.base import SECRET
-from infra.spec.cloud_rules import cloud_rules, regions
+from infra.spec.cloud_rules import cloud_rules, kubernetes_versions, regions
 from infra.summary import sizing_summary
 from tests.conftest import SHIPPED, STACKS, endpoints, provider_keys, with_keys
 
@@ -445,3 +445,24 @@ def test_the_providers_config_is_checked_with_the_spec_all_at_once(stack: str, k
     assert provider_line.startswith(f"{key}: {value!r} is invalid; expected ") and "pulumi config set" in provider_line
     assert any(line.startswith("ml-serving:environment:") for line in lines), lines
     assert run_config(stack, config)["resources"] == []
+
+
+_REGION = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_the_default_kubernetes_version_is_in_every_clouds_standard_support(cloud: str, dev_config) -> None:
+    config = with_keys(dev_config | provider_keys(cloud), cloud=cloud, region=_REGION[cloud], cluster={})
+    spec = load_spec(config)
+    assert spec.cluster is not None and spec.cluster.kubernetes_version in kubernetes_versions(cloud)[0]
+
+
+@pytest.mark.parametrize(("cloud", "version"), [("aws", "1.33"), ("aws", "1.34"), ("gcp", "1.30"), ("azure", "1.33")])
+def test_a_kubernetes_version_past_standard_support_is_one_keyed_line(cloud: str, version: str, dev_config) -> None:
+    # EKS bills extended support at 6x the control-plane rate; AKS keeps 1.33 only under LTS (Premium tier).
+    config = with_keys(
+        dev_config | provider_keys(cloud), cloud=cloud, region=_REGION[cloud], cluster={"kubernetes_version": version}
+    )
+    (line,) = _errors(config)
+    assert line.startswith(f"ml-serving:cluster.kubernetes_version: {version!r} is not in {cloud}'s standard support")
+    assert line.endswith("expected one of '1.35', '1.36'"), line

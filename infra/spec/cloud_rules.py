@@ -1,5 +1,5 @@
-"""What each cloud accepts in a stack file (`cloud_rules.yaml` beside this file): regions, network ids, tags
-and the provider config keys the program reads.
+"""What each cloud accepts in a stack file (`cloud_rules.yaml` beside this file): regions, network ids, tags,
+the provider config keys the program reads and the Kubernetes versions in standard support.
 
 AWS regions come from botocore's bundled endpoint data, read as a data file (no SDK import):
 a region is valid for a stack when every service the stack uses has an endpoint there.
@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Mapping
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,20 @@ def provider_config_problems(cloud: str, config: Mapping[str, str]) -> list[str]
             found = "missing" if value is None else f"{value!r} is invalid"
             problems.append(f"{key}: {found}; expected {rule['expected']}; set it with `{rule['set']}`")
     return problems
+
+
+# A new cluster should have a quarter of standard support ahead of it: time to plan the next upgrade
+# before the cloud bills extended support or forces one.
+SUPPORT_HORIZON = timedelta(days=90)
+
+
+def kubernetes_versions(cloud: str) -> tuple[tuple[str, ...], str]:
+    """The Kubernetes minor versions (e.g. `("1.35", "1.36")`) whose standard support on `cloud` runs at
+    least `SUPPORT_HORIZON` past the date the data was read, and what a version past it gets instead."""
+    rules = cloud_rules()[cloud]["kubernetes_versions"]
+    cutoff = date.fromisoformat(rules["read"]) + SUPPORT_HORIZON
+    supported = [v for v, until in rules["standard_until"].items() if date.fromisoformat(until) >= cutoff]
+    return tuple(sorted(supported, key=lambda v: tuple(map(int, v.split("."))))), rules["beyond"]
 
 
 @cache

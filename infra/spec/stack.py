@@ -15,7 +15,7 @@ from infra.environments import ENVIRONMENTS
 from infra.facts import cloud_facts
 from infra.runtime import DEFAULT_ENGINE, ENV_NAME_PATTERN, Engine, owned_env_names
 from infra.spec.base import SECRET, SECRET_CAPABLE, Name, _Strict
-from infra.spec.cloud_rules import cloud_rules, regions
+from infra.spec.cloud_rules import cloud_rules, kubernetes_versions, regions
 from infra.spec.requirements import Requirements
 
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
@@ -121,7 +121,9 @@ class Cluster(_Strict):
     """A managed Kubernetes cluster; created automatically when an endpoint has serving: kubernetes."""
 
     kubernetes_version: str = Field(
-        default="1.33", pattern=r"^1\.\d{2}$", description='Kubernetes minor version, e.g. "1.33" (quoted).'
+        default="1.35",
+        pattern=r"^1\.\d{2}$",
+        description='Kubernetes minor version (quoted), one in the cloud\'s standard support, e.g. "1.35".',
     )
     system_pool: SystemPool = Field(default=SystemPool(), description="The CPU pool for system workloads.")
 
@@ -342,7 +344,12 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
-        problems = [*_region_problems(self), *_network_problems(self), *_tag_problems(self)]
+        problems = [
+            *_region_problems(self),
+            *_network_problems(self),
+            *_tag_problems(self),
+            *_cluster_problems(self),
+        ]
         facts = cloud_facts()[self.cloud]
         served = self.served_image_tags
         if self.registry.keep_images < len(served):
@@ -482,6 +489,21 @@ def _region_problems(spec: Spec) -> list[str]:
         f"network.zones[{i}]: {zone!r} is not a zone of {spec.region}, such as {example!r}"
         for i, zone in enumerate(spec.network.zones or [])
         if not re.match(zone_pattern, zone)
+    ]
+
+
+def _cluster_problems(spec: Spec) -> list[str]:
+    """The cluster's Kubernetes version must be in the cloud's standard support for a while yet: past it
+    the cloud bills extended support (EKS), needs a premium tier (AKS LTS) or another channel (GKE)."""
+    if spec.cluster is None and not any(e.serving == "kubernetes" for e in spec.endpoints):
+        return []
+    version = (spec.cluster or Cluster()).kubernetes_version
+    supported, beyond = kubernetes_versions(spec.cloud)
+    if version in supported:
+        return []
+    return [
+        f"cluster.kubernetes_version: {version!r} is not in {spec.cloud}'s standard support for the next"
+        f" months (past it: {beyond}); expected one of {', '.join(repr(v) for v in supported)}"
     ]
 
 
