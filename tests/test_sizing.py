@@ -4,6 +4,7 @@ formulas and accuracy: test_sizing_model.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from infra.catalog import load_catalog, load_profiles
 from infra.engine.stackfile import ROOT
+from infra.facts import architecture
 from infra.sizing import formulas, solver
 from infra.spec import Requirements
 
@@ -431,6 +433,37 @@ def test_amd_rows_need_a_rocm_image_and_say_why() -> None:
     reason = solver.evaluate(mi300x, req(), "on-demand").reason or ""
     assert reason.startswith("needs a ROCm image (set requirements.rocm: true); ROCm:")
     assert solver.evaluate(mi300x, req(rocm=True), "on-demand").feasible
+
+
+def test_arm_hosted_gpus_need_an_arm64_image_and_say_why() -> None:
+    gb200 = CATALOG.find("azure", "Standard_ND128isr_NDR_GB200_v6", "kubernetes")
+    assert gb200 is not None
+    reason = solver.evaluate(gb200, req(), "on-demand").reason or ""
+    assert reason == "an Arm (Grace) host: needs an image with a linux/arm64 build (set requirements.arm64: true)"
+    assert solver.evaluate(gb200, req(arm64=True), "on-demand").feasible
+
+
+def test_fp4_on_azure_lands_on_gb200_only_for_an_arm64_image() -> None:
+    # Of Azure's rows only the GB200 has fp4 tensor cores: an x86-only image has nowhere to go.
+    fp4 = req(**LLAMA_70B, precision="fp4", p95_latency_ms=60000)
+    with pytest.raises(solver.NoPlacementError, match="linux/arm64"):
+        solver.auto("azure", "kubernetes", fp4, "on-demand", 1)
+    placed = solver.auto("azure", "kubernetes", fp4.model_copy(update={"arm64": True}), "on-demand", 1)
+    assert placed.row.name == "Standard_ND128isr_NDR_GB200_v6"
+
+
+def test_a_profile_never_picks_an_arm_host_for_an_image_of_unknown_architecture(monkeypatch) -> None:
+    # Make the GB200 the cheapest row of every class it belongs to: a profile still passes it over
+    # unless the requirements say the image has a linux/arm64 build.
+    cheap = tuple(
+        dataclasses.replace(r, hourly_usd=0.01) if r.name == "Standard_ND128isr_NDR_GB200_v6" else r
+        for r in CATALOG.instances
+    )
+    monkeypatch.setattr(solver, "load_catalog", lambda: dataclasses.replace(CATALOG, instances=cheap))
+    placed = solver.by_profile("azure", "kubernetes", "large", None, "on-demand", 1)
+    assert architecture("azure", placed.row.name) == "x86_64"
+    arm = solver.by_profile("azure", "kubernetes", "large", req(arm64=True), "on-demand", 1)
+    assert arm.row.name == "Standard_ND128isr_NDR_GB200_v6"
 
 
 def test_measured_on_a_type_that_cannot_hold_the_model_fails_with_one_line() -> None:

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from infra.catalog import HERE, CatalogError, load_catalog, load_profiles, parse_catalog, parse_profiles
+from infra.facts import architecture, node_image
 
 CATALOG = load_catalog()
 RAW = yaml.safe_load((HERE / "catalog.yaml").read_text())
@@ -28,13 +29,20 @@ def test_sagemaker_rows_include_the_end_2026_types_botocore_lists() -> None:
     assert {"ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge", "ml.g7e.2xlarge"} <= names
 
 
-def test_h200_on_every_cloud_and_b200_where_offered_as_an_x86_vm() -> None:
+def test_h200_and_blackwell_b200_on_every_cloud() -> None:
     for cloud in ("aws", "gcp", "azure"):
         gpus = {r.gpu.name for r in CATALOG.instances if r.cloud == cloud and r.gpu}
         assert "H200" in gpus, cloud
-        # Azure sells Blackwell only as GB200 on Arm hosts, which its facts cannot image yet (catalog note).
-        assert ("B200" in gpus) == (cloud != "azure"), cloud
+        # Azure sells Blackwell only as ND GB200 v6: the B200-class GPU of a GB200 superchip.
+        assert ("B200" if cloud != "azure" else "GB200") in gpus, cloud
     assert any(r.gpu and r.gpu.name == "MI300X" and r.gpu.engine_caveat for r in CATALOG.instances)
+
+
+def test_an_arm_hosted_gpu_row_has_a_node_image_for_its_architecture() -> None:
+    # Sizing may place a model on it (with requirements.arm64), so the cluster must be able to boot it.
+    arm = [r for r in CATALOG.instances if r.gpu and architecture(r.cloud, r.name) == "arm64"]
+    assert [r.name for r in arm] == ["Standard_ND128isr_NDR_GB200_v6"]
+    assert all(node_image(r.cloud, "arm64", r.gpu.runtime if r.gpu else None) for r in arm)
 
 
 def test_every_catalog_number_has_a_source() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from infra.catalog import Accelerator, InstanceType, Target, load_catalog, load_profiles
 from infra.environments import ENVIRONMENTS
-from infra.facts import cloud_facts
+from infra.facts import architecture, cloud_facts
 from infra.sizing import formulas
 from infra.sizing.layout import Layout, profile_layout
 from infra.spec import Requirements
@@ -47,6 +47,7 @@ class Candidate:
     rps_per_replica: float = 0.0
     latency_ms: float = 0.0
     layout: Layout | None = None  # the layout that won on this row (None: nothing fit)
+    short_of_memory: bool = False  # the row runs the image and formats but cannot hold the model
 
     def peak_hourly_usd(self, floor: int) -> float:
         """$/h at the peak when the environment keeps at least `floor` replicas."""
@@ -108,6 +109,11 @@ def _accelerator(row: InstanceType) -> Accelerator:
     )
 
 
+def _host_runs(row: InstanceType, arm64: bool) -> bool:
+    """Whether the row's host CPU runs the image: an Arm host (facts.yaml pattern) needs a linux/arm64 build."""
+    return arm64 or architecture(row.cloud, row.name) != "arm64"
+
+
 def _unsupported(row: InstanceType, req: Requirements, precision: str) -> str | None:
     """Why the row cannot run this image or these formats at all (None: it can)."""
     runtime = row.gpu.runtime if row.gpu else None
@@ -119,6 +125,8 @@ def _unsupported(row: InstanceType, req: Requirements, precision: str) -> str | 
             return f"needs a ROCm image (set requirements.rocm: true){'; ' + caveat if caveat else ''}"
         wanted = "neuron asks for AWS Inferentia" if req.neuron else "rocm asks for AMD ROCm"
         return f"requirements.{wanted}"
+    if not _host_runs(row, req.arm64):
+        return "an Arm (Grace) host: needs an image with a linux/arm64 build (set requirements.arm64: true)"
     accel = _accelerator(row)
     for what, fmt in (("precision", precision), ("kv_cache_precision", req.kv_precision)):
         if fmt not in accel.formats:
@@ -220,7 +228,7 @@ def evaluate(row: InstanceType, req: Requirements, capacity: str, precision: str
         return replace(base, reason=reason)
     options, reason = _options(row, req, precision)
     if not options:
-        return replace(base, reason=reason)
+        return replace(base, reason=reason, short_of_memory=reason is not None and reason.startswith("needs "))
     within = [o for o in options if o.best.meets(req)]
     if not within:
         fastest = min(options, key=lambda o: o.first.latency_ms)
@@ -294,7 +302,7 @@ def _closest(cloud: str, target: Target, req: Requirements, candidates: list[Can
             f" {best.tensor_parallel}, batch 1: {_perf_text(best.layout)}"
             " (raise the target, shorten context_tokens/output_tokens, or quantize)"
         )
-    memory = [c for c in candidates if c.reason and c.reason.startswith("needs ")]
+    memory = [c for c in candidates if c.short_of_memory]
     if not memory:
         reasons = sorted({c.reason for c in candidates if c.reason})
         return f"no {what} can serve the model: {'; '.join(reasons)}"
@@ -408,6 +416,7 @@ def by_profile(cloud: str, target: Target, name: str, req: Requirements | None, 
         and r.gpus <= profile.max_gpus
         and r.gpu_memory_gib >= profile.min_gpu_memory_gib
         and r.gpu.runtime == runtime
+        and _host_runs(r, req is not None and req.arm64)
         and r.price(capacity) is not None
     ]
     if not rows:

@@ -80,6 +80,10 @@ class Requirements(_Strict):
     vocab_size: int | None = Field(default=None, ge=1, le=2_000_000, description="vocabulary size, tokens")
     neuron: bool = Field(default=False, description="the image is compiled for AWS Inferentia (Neuron)")
     rocm: bool = Field(default=False, description="the image is built for AMD ROCm (Instinct MI300X)")
+    arm64: bool = Field(
+        default=False,
+        description="the image has a linux/arm64 build, so GPUs on Arm (Grace) hosts can run it (Azure ND GB200 v6)",
+    )
     measured_rps_per_replica: float | None = Field(
         default=None, gt=0, description="requests/s one replica sustained in a pilot run"
     )

@@ -16,7 +16,8 @@ from infra.errors import SpecError
 from infra.plan import Plan, build_plan
 from infra.runtime import engine_config
 from infra.spec import load_spec
-from tests.conftest import endpoints, preview_of, with_keys
+from infra.spec.cloud_rules import kubernetes_versions
+from tests.conftest import endpoints, preview_of, run_program, with_keys
 
 AZURE_STACKS = ["azure-dev", "azure-staging", "azure-prod"]
 ML = "azure-native:machinelearningservices"
@@ -36,7 +37,11 @@ def plan_of(stack: str) -> Plan:
 
 
 def of_type(stack: str, resource_type: str) -> list[dict[str, Any]]:
-    return [r for r in preview_of(stack)["resources"] if r["type"] == resource_type]
+    return of_type_in(preview_of(stack), resource_type)
+
+
+def of_type_in(document: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in document["resources"] if r["type"] == resource_type]
 
 
 def children(stack: str, parent_name: str, resource_type: str) -> list[dict[str, Any]]:
@@ -218,3 +223,36 @@ def test_outputs_name_endpoints_and_their_split() -> None:
         "mirror": {"azure-prod-deberta-intent-v4": 20},
     }
     assert json.dumps(outputs["traffic"])
+
+
+def test_an_arm64_fp4_model_runs_on_a_gb200_pool_booting_the_ubuntu_gpu_image(tmp_path) -> None:
+    # Azure's only fp4 row is ND GB200 v6 on Grace (Arm): its pool boots AKS's Ubuntu GPU image
+    # (24.04 from Kubernetes 1.35, the GB200 image), the x86 pools Azure Linux.
+    endpoint = {
+        "name": "big",
+        "serving": "kubernetes",
+        "models": [{"name": "m1", "image_tag": "vllm-big", "artifact": "big/v1/model.tar.gz"}],
+        "sizing": {
+            "profile": "auto",
+            "requirements": {
+                "peak_rps": 1,
+                "p95_latency_ms": 60000,
+                "params_billion": 70,
+                "precision": "fp4",
+                "arm64": True,
+            },
+        },
+    }
+    config = with_keys(read_config("azure-dev"), endpoints=[endpoint])
+    document = run_program(tmp_path, "azure-variant", config)
+    assert document["error"] is None
+    pools = {
+        p["inputs"]["vmSize"]: p["inputs"] for p in of_type_in(document, "azure-native:containerservice:AgentPool")
+    }
+    assert pools["Standard_ND128isr_NDR_GB200_v6"]["osSKU"] == "Ubuntu"
+    (cluster,) = of_type_in(document, "azure-native:containerservice:ManagedCluster")
+    assert cluster["inputs"]["kubernetesVersion"] in kubernetes_versions("azure")[0]
+    # OS SKU Ubuntu is 24.04 from 1.35 on: every version the spec accepts must be that recent.
+    assert all(tuple(map(int, v.split("."))) >= (1, 35) for v in kubernetes_versions("azure")[0])
+    system = cluster["inputs"]["agentPoolProfiles"][0]
+    assert system["osSKU"] == "AzureLinux"
