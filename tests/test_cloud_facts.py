@@ -70,7 +70,13 @@ def test_a_type_with_no_image_for_its_architecture_and_accelerator_is_one_line(m
             "models": [{"name": "m1", "image_tag": "v1", "artifact": "m/model.tar.gz"}],
             "sizing": {
                 "profile": "auto",
-                "requirements": {"peak_rps": 1, "p95_latency_ms": 60000, "params_billion": 8, "neuron": True},
+                "requirements": {
+                    "peak_rps": 1,
+                    "p95_latency_ms": 60000,
+                    "params_billion": 8,
+                    "neuron": True,
+                    "arm64": True,  # sizing places it; the plan must still find a node image
+                },
             },
         }
     ]
