@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import botocore.session
 import pytest
 import yaml
@@ -43,6 +45,29 @@ def test_an_arm_hosted_gpu_row_has_a_node_image_for_its_architecture() -> None:
     arm = [r for r in CATALOG.instances if r.gpu and architecture(r.cloud, r.name) == "arm64"]
     assert [r.name for r in arm] == ["Standard_ND128isr_NDR_GB200_v6"]
     assert all(node_image(r.cloud, "arm64", r.gpu.runtime if r.gpu else None) for r in arm)
+
+
+# Neither cloud's API model enumerates its machine sizes, but both name them by rule, and the rule
+# carries a figure the row must repeat.
+# Azure (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions): Standard_<family><vCPUs>
+# <features>[_<accelerator>...]_v<version>, e.g. Standard_ND96isr_H200_v5 has 96 vCPUs.
+AZURE_SIZE = re.compile(r"^Standard_[A-Z]+(?P<vcpu>[0-9]+)[a-z]*(_[A-Z0-9]+)*_v[0-9]+$")
+# GCP (cloud.google.com/compute/docs/machine-resource): <series>-<type>-<vCPUs> (g2-standard-8), or
+# <series>-<type>-<GPUs>g for accelerator-optimized types (a3-ultragpu-8g); N1 attaches GPUs (+<type>).
+GCP_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z]+-(?P<count>[0-9]+)(?P<g>g?)(\+nvidia-[a-z0-9-]+)?$")
+
+
+@pytest.mark.parametrize("cloud", ["azure", "gcp"])
+def test_every_size_name_follows_its_clouds_naming_rule_and_repeats_its_figure(cloud: str) -> None:
+    rows = [r for r in CATALOG.instances if r.cloud == cloud]
+    assert rows
+    for row in rows:
+        found = (AZURE_SIZE if cloud == "azure" else GCP_TYPE).match(row.name)
+        assert found, f"{row.name} does not follow {cloud}'s size naming"
+        if cloud == "azure":
+            assert int(found["vcpu"]) == row.vcpu, row.name
+        else:
+            assert int(found["count"]) == (row.gpus if found["g"] else row.vcpu), row.name
 
 
 def test_every_catalog_number_has_a_source() -> None:
