@@ -29,6 +29,7 @@ def test_every_aws_instance_type_is_one_the_api_accepts_for_its_target() -> None
 def test_sagemaker_rows_include_the_end_2026_types_botocore_lists() -> None:
     names = {r.name for r in CATALOG.rows("aws", "managed")}
     assert {"ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge", "ml.g7e.2xlarge"} <= names
+    assert {"ml.p5.4xlarge", "ml.p6-b300.48xlarge"} <= names  # single H100; Blackwell Ultra
 
 
 def test_h200_and_blackwell_b200_on_every_cloud() -> None:
