@@ -424,6 +424,7 @@ ADAPTERS: dict[str, Callable[[Inputs], list[Request]]] = {
                 "logging": {"clusterLogging": [{"types": i("enabledClusterLogTypes"), "enabled": True}]},
                 "accessConfig": i("accessConfig"),
                 "deletionProtection": i("deletionProtection"),
+                "upgradePolicy": i("upgradePolicy"),
             },
         )
     ],

@@ -290,6 +290,8 @@ def test_cluster_is_private_encrypted_logged_and_uses_access_entries() -> None:
         "scheduler",
     ]
     assert inputs["accessConfig"]["authenticationMode"] == "API"
+    # Never extended support ($0.60/h instead of the estimate's $0.10/h): upgraded at its end instead.
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     assert one("aws-staging", "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")["urn"] in cluster["dependencies"]
     assert not of_type("aws-dev", "aws:eks/cluster:Cluster")  # no Kubernetes endpoint, no cluster key
 
