@@ -137,6 +137,7 @@ class ClusterPlan:
     kubernetes_version: str
     system_pool: NodePoolPlan
     gpu_pools: tuple[NodePoolPlan, ...]
+    upgrade_channel: str | None = None  # the cloud's channel for the environment (facts.yaml), None: none
 
 
 @dataclass(frozen=True)
@@ -514,4 +515,5 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -
         )
     if problems:
         raise SpecError(problems)
-    return ClusterPlan(cluster.kubernetes_version, system, tuple(pools))
+    channel = cloud_facts()[spec.cloud]["upgrade_channels"][spec.environment]
+    return ClusterPlan(cluster.kubernetes_version, system, tuple(pools), channel)

@@ -173,6 +173,8 @@ def test_aks_is_private_entra_only_with_kms_and_gpu_pools_from_sizing() -> None:
     assert inputs["oidcIssuerProfile"] == {"enabled": True}
     assert inputs["securityProfile"]["azureKeyVaultKms"]["keyVaultNetworkAccess"] == "Private"
     assert inputs["networkProfile"]["networkPolicy"] == "cilium"
+    # The environment's channel from facts.yaml, through the plan: patch releases of the stated minor only.
+    assert inputs["autoUpgradeProfile"]["upgradeChannel"] == plan_of(stack).cluster.upgrade_channel == "patch"
     pools = of_type(stack, "azure-native:containerservice:AgentPool")
     plan = plan_of(stack)
     assert plan.cluster is not None

@@ -158,7 +158,7 @@ class Cluster(pulumi.ComponentResource):
                 artifact_source="Cache", container_registry_id=args.registry_id
             ),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+                upgrade_channel=plan.upgrade_channel, node_os_upgrade_channel="NodeImage"
             ),
             addon_profiles={
                 "omsagent": cs.ManagedClusterAddonProfileArgs(

@@ -21,8 +21,6 @@ from infra.kubernetes.access import ClusterAccess
 from infra.kubernetes.addons import control_plane_ports
 from infra.plan import Plan
 
-RELEASE_CHANNEL = {"prod": "STABLE"}  # others: REGULAR
-
 
 def translate(plan: Plan) -> dict[str, Any]:
     project = plan.provider_config["gcp:project"]  # checked with the spec (cloud_rules.yaml)
@@ -125,7 +123,7 @@ def translate(plan: Plan) -> dict[str, Any]:
                 },
                 node_account_id=names("service_account_id", "nodes"),
                 authorized_cidrs=(net.cidr,) if net.cidr else (),
-                release_channel=RELEASE_CHANNEL.get(plan.environment, "REGULAR"),
+                release_channel=plan.cluster.upgrade_channel or "UNSPECIFIED",  # UNSPECIFIED: no channel
                 protect=plan.protect,
                 key=keys.use,
                 network_id=network.network_id,
