@@ -189,7 +189,7 @@ def test_model_config_fills_the_architecture_and_the_users_keys_win() -> None:
         ({"model_config": "nope/config.json"}, "model_config nope/config.json: no such file"),
         (
             {"model_config": f"{CONFIGS}/mixtral-8x7b-instruct.json", "context_tokens": 65536},
-            "context_tokens 65536 exceeds the model's max_position_embeddings 32768",
+            "65536 tokens is above the model's longest sequence, 32768",
         ),
         ({"params_billion": 8, "experts": 8}, "experts and experts_per_token go together"),
         ({"params_billion": 8, "ttft_ms": None}, "give a latency SLO"),

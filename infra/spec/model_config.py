@@ -21,6 +21,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 _DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+# The keys a config.json states the model's longest sequence under, as vLLM reads them
+# (vllm/config `_get_and_verify_max_len`: OPT, GPT-2, MPT, ChatGLM2, Command-R, Whisper, others);
+# where several are present the smallest holds.
+_MAX_LENGTH_KEYS = (
+    "max_position_embeddings",
+    "n_positions",
+    "max_seq_len",
+    "seq_length",
+    "model_max_length",
+    "max_target_positions",
+    "max_sequence_length",
+    "max_seq_length",
+    "seq_len",
+)
+# RoPE types whose stated length already counts the scaling (vLLM applies no factor to these).
+_ROPE_PRESCALED = ("su", "longrope", "llama3", "default")
 
 
 class ModelConfigError(ValueError):
@@ -89,9 +105,30 @@ def read_model_config(path: str) -> dict[str, Any]:
     precision = _precision(cfg)
     if precision:
         found["precision"] = precision
-    if isinstance(cfg.get("max_position_embeddings"), int):
-        found["max_position_embeddings"] = cfg["max_position_embeddings"]
+    longest = max_context(cfg)
+    if longest is not None:
+        found["max_context_tokens"], found["max_context_key"] = longest
     return found
+
+
+def max_context(cfg: dict[str, Any]) -> tuple[int, str] | None:
+    """The model's longest sequence in tokens and the key that says so (`"max_position_embeddings"`, or
+    `"rope_scaling.factor x original_max_position_embeddings"` when RoPE scaling stretches it), as vLLM
+    derives it: the smallest of `_MAX_LENGTH_KEYS` present, times the RoPE scaling factor (YaRN from
+    its original length). None when the config states no length."""
+    stated = [(v, k) for k in _MAX_LENGTH_KEYS if isinstance(v := cfg.get(k), int) and not isinstance(v, bool)]
+    if not stated:
+        return None
+    length, key = min(stated)
+    rope = cfg.get("rope_scaling") or cfg.get("rope_parameters")
+    if isinstance(rope, dict):
+        kind = rope.get("rope_type") or rope.get("type")
+        factor = rope.get("factor")
+        if kind not in _ROPE_PRESCALED and isinstance(factor, int | float) and factor > 1:
+            original = rope.get("original_max_position_embeddings") if kind == "yarn" else None
+            base, named = (original, "original_max_position_embeddings") if isinstance(original, int) else (length, key)
+            length, key = int(base * factor), f"{named} x rope_scaling.factor {factor:g}"
+    return length, key
 
 
 def _precision(cfg: dict[str, Any]) -> str | None:

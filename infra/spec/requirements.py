@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.catalog import load_catalog
 from infra.spec.base import _Strict
@@ -62,7 +63,13 @@ class Requirements(_Strict):
         default=None, description="KV cache format (default: 16-bit; fp32 for fp32 models)"
     )
     model_type: Literal["llm", "encoder"] = Field(default="llm", description="generative (llm) or encoder")
-    context_tokens: int = Field(default=4096, ge=1, le=1_048_576, description="prompt plus output tokens per request")
+    context_tokens: int = Field(
+        default=4096,
+        ge=1,
+        le=1_048_576,
+        description="prompt plus output tokens per request; at most the longest sequence `model_config` states (the"
+        " default is capped at it)",
+    )
     output_tokens: int = Field(default=256, ge=1, le=65_536, description="generated tokens per request")
     concurrency: int | None = Field(
         default=None,
@@ -102,13 +109,26 @@ class Requirements(_Strict):
             found = read_model_config(str(data["model_config"]))
         except ModelConfigError as exc:
             raise ValueError(f"model_config {exc}") from None
-        limit = found.pop("max_position_embeddings", None)
+        limit, key = found.pop("max_context_tokens", None), found.pop("max_context_key", None)
         given = {k: v for k, v in data.items() if v is not None}
         if "weights_gb" in given:
             found.pop("params_billion", None)
-        context = given.get("context_tokens", 4096)
-        if limit is not None and isinstance(context, int) and context > limit:
-            raise ValueError(f"context_tokens {context} exceeds the model's max_position_embeddings {limit}")
+        default = cls.model_fields["context_tokens"].default
+        if limit is not None and "context_tokens" not in given and limit < default:
+            found["context_tokens"] = limit  # the default context, capped at what the model can hold
+        context = given.get("context_tokens")
+        if limit is not None and isinstance(context, int) and not isinstance(context, bool) and context > limit:
+            # Keyed at context_tokens itself (a ValueError here would name the whole requirements).
+            message = (
+                f"{context} tokens is above the model's longest sequence, {limit} ({key} in"
+                f" {data['model_config']}); expected at most {limit}, or leave it unset (default: {limit})"
+            )
+            error = InitErrorDetails(
+                type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                loc=("context_tokens",),
+                input=context,
+            )
+            raise ValidationError.from_exception_data(cls.__name__, [error])
         return {**found, **given}
 
     @model_validator(mode="after")
