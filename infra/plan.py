@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.addons import AddOn, addons_for, minor
 from infra.addressing import carve, pod_range_problem
 from infra.environments import ENVIRONMENTS
 from infra.errors import EndpointKeyError, SpecError
@@ -21,6 +22,7 @@ from infra.runtime import ServingRuntime, engine_table, settings_to_send
 from infra.sizing import formulas, solver
 from infra.sizing.layout import Layout
 from infra.spec import Cluster, Endpoint, Model, Requirements, Spec
+from infra.spec.cloud_rules import kubernetes_versions
 
 # Alarms look at this many one-minute periods, so a blip does not roll a deployment back.
 ALARM_PERIODS = 3
@@ -457,15 +459,54 @@ def _rps_per_replica(placement: solver.Placement, req: Requirements | None) -> f
     return solver.evaluate(placement.row, req, placement.capacity).rps_per_replica
 
 
+def _addon_support_problem(cloud: str, version: str) -> str | None:
+    """The line refusing a cluster `version` ("1.36") that an add-on `cloud` installs does not support
+    (infra/addons.yaml `kubernetes`: its maintainers' range), naming each such add-on and its range,
+    and the versions the cloud keeps in standard support that every add-on supports; None if all do.
+    Installing a release its maintainers do not support on that Kubernetes risks removed APIs and
+    untested webhooks in the serving path (cert-manager 1.17 on 1.35, for one)."""
+    addons = addons_for(cloud)
+    misfits = [a for a in addons if not a.kubernetes.covers(version)]
+    if not misfits:
+        return None
+    newer = [a for a in misfits if minor(version) > minor(a.kubernetes.max)]
+    older = [a for a in misfits if a not in newer]
+    why = " and ".join(
+        f"{side} than {_supporting(group)}" for side, group in (("newer", newer), ("older", older)) if group
+    )
+    in_support = kubernetes_versions(cloud)[0]
+    fits = [v for v in in_support if all(a.kubernetes.covers(v) for a in addons)]
+    listed = ", ".join(repr(v) for v in in_support)
+    if fits:
+        only = "the only one" if len(fits) == 1 else "the ones"
+        expected = f"{', '.join(repr(v) for v in fits)}: of {cloud}'s versions in standard support ({listed}), {only}"
+        expected += " every cluster add-on supports"
+    else:
+        expected = (
+            f"a version in every cluster add-on's range; none of {cloud}'s versions in standard support ({listed}) is:"
+            " pin add-on releases that support one (infra/addons.yaml)"
+        )
+    return f"ml-serving:cluster.kubernetes_version: {version!r} is {why}; expected {expected}"
+
+
+def _supporting(addons: list[AddOn]) -> str:
+    """'keda 2.20.2 supports (1.33-1.35)', or 'keda 2.20.2 (1.33-1.35) and prometheus 83.4.0 (1.25-1.35) support'."""
+    if len(addons) == 1:
+        return f"{addons[0].name} {addons[0].version} supports ({addons[0].kubernetes})"
+    named = [f"{a.name} {a.version} ({a.kubernetes})" for a in addons]
+    return f"{', '.join(named[:-1])} and {named[-1]} support"
+
+
 def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -> ClusterPlan | None:
-    """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where a
-    pool's instance type has no node image for its architecture and accelerator."""
+    """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where the
+    cluster's Kubernetes version is outside an add-on's supported range, or where a pool's instance
+    type has no node image for its architecture and accelerator."""
     gpu_endpoints = [e for e in endpoints if e.serving == "kubernetes"]
     if spec.cluster is None and not gpu_endpoints:
         return None
     cluster = spec.cluster or Cluster()
     sys_pool = cluster.system_pool
-    problems: list[str] = []
+    problems: list[str] = list(filter(None, [_addon_support_problem(spec.cloud, cluster.kubernetes_version)]))
 
     def pool(key: str, instance_type: str, accelerator: str | None) -> tuple[str, str]:
         arch = architecture(spec.cloud, instance_type)

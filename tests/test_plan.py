@@ -42,8 +42,8 @@ def test_dev_rolls_out_at_once_and_keeps_one_replica_where_nothing_scales_from_z
 
 def test_no_cluster_without_kubernetes_endpoints_or_cluster_key(dev_config) -> None:
     assert plan_of(dev_config).cluster is None
-    cluster = plan_of(with_keys(dev_config, cluster={"kubernetes_version": "1.36"})).cluster
-    assert cluster is not None and cluster.kubernetes_version == "1.36" and cluster.gpu_pools == ()
+    cluster = plan_of(with_keys(dev_config, cluster={"kubernetes_version": "1.35"})).cluster
+    assert cluster is not None and cluster.kubernetes_version == "1.35" and cluster.gpu_pools == ()
     assert cluster.system_pool.instance_type == "m7i.large"
 
 

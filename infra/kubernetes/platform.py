@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.kubernetes.addons import AddOn, addons_for, load_addons
+from infra.addons import AddOn, addons_for, load_addons
 from infra.kubernetes.manifests import GATEWAY_NAMESPACE
 
 GATEWAY_CLASS = "envoy"

@@ -123,7 +123,10 @@ class Cluster(_Strict):
     kubernetes_version: str = Field(
         default="1.35",
         pattern=r"^1\.\d{2}$",
-        description='Kubernetes minor version (quoted), one in the cloud\'s standard support, e.g. "1.35".',
+        description=(
+            "Kubernetes minor version (quoted), one in the cloud's standard support and every cluster"
+            ' add-on\'s supported range (infra/addons.yaml), e.g. "1.35".'
+        ),
     )
     system_pool: SystemPool = Field(default=SystemPool(), description="The CPU pool for system workloads.")
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from infra.addons import addons_for
 from infra.clouds.gcp.machines import vertex_spellings
 from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import ROOT, read_config
-from infra.kubernetes.addons import addons_for
 from infra.plan import Plan, build_plan
 from infra.runtime import engine_config
 from infra.spec import load_spec

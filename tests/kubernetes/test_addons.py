@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from infra.kubernetes.addons import addons_for, load_addons, mirror_list
+from infra.addons import addons_for, load_addons, mirror_list
 
 MIRROR = "registry.example/ml-serving/test/mirror"
 

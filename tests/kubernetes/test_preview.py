@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from infra.addons import addons_for
 from infra.engine.mockrun import UNKNOWN
 from infra.engine.stackfile import read_config
-from infra.kubernetes.addons import addons_for
 from infra.kubernetes_plan import KubernetesServing
 from infra.naming import Names
 from infra.plan import Plan, build_plan

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import kubernetes
+from infra.addons import mirrored_paths
 from infra.clouds.aws.alarms import ALARMS
 from infra.clouds.aws.cluster import Cluster, ClusterArgs
 from infra.clouds.aws.cluster_access import KubernetesAccess, KubernetesAccessArgs
@@ -25,7 +26,6 @@ from infra.clouds.aws.registry import Registry, RegistryArgs
 from infra.clouds.aws.storage import ModelStore, ModelStoreArgs
 from infra.kubernetes import Stores
 from infra.kubernetes.access import ClusterAccess
-from infra.kubernetes.addons import mirrored_paths
 from infra.plan import Plan
 
 

@@ -1,5 +1,5 @@
 """ECR repositories for the cluster add-ons' images: ECR holds one repository per image path, so the
-mirror the add-on charts pull from (`infra/kubernetes/addons.yaml`) needs each of them first."""
+mirror the add-on charts pull from (`infra/addons.yaml`) needs each of them first."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from infra.clouds.options import stateful
 @dataclass(frozen=True)
 class MirrorArgs:
     """prefix: the repository path the images are copied under (naming layer); paths: each image's
-    path below it (`infra.kubernetes.addons.mirrored_paths`); protect: as the stack's registry;
+    path below it (`infra.addons.mirrored_paths`); protect: as the stack's registry;
     key_arn: the stack's key."""
 
     prefix: str

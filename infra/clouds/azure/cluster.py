@@ -211,7 +211,7 @@ class Cluster(pulumi.ComponentResource):
             node_labels={
                 "ml-serving/endpoint": pool.endpoint or "",
                 "ml-serving/gpu": pool.gpu or "cpu",
-                # The device plugin's node selector (infra/kubernetes/addons.yaml).
+                # The device plugin's node selector (infra/addons.yaml).
                 **({"ml-serving/accelerator": pool.accelerator} if pool.accelerator else {}),
             },
             scale_set_priority=PRIORITY[pool.capacity],

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import kubernetes
+from infra.addons import control_plane_ports
 from infra.clouds.gcp.cluster import Cluster, ClusterArgs
 from infra.clouds.gcp.cluster_access import KubernetesAccess, KubernetesAccessArgs
 from infra.clouds.gcp.endpoint import ManagedEndpoint, ManagedEndpointArgs
@@ -18,7 +19,6 @@ from infra.clouds.gcp.registry import Registry, RegistryArgs
 from infra.clouds.gcp.storage import ModelStore, ModelStoreArgs
 from infra.kubernetes import Stores
 from infra.kubernetes.access import ClusterAccess
-from infra.kubernetes.addons import control_plane_ports
 from infra.plan import Plan
 
 

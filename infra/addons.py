@@ -1,7 +1,9 @@
-"""The cluster add-ons as data (`addons.yaml` beside this file): which cloud installs what, and the
-mirror list of their images with the chart values that point each chart at the mirror.
+"""The cluster add-ons as data (`addons.yaml` beside this file): which cloud installs what, the
+Kubernetes minor versions each pinned release supports, and the mirror list of their images with
+the chart values that point each chart at the mirror.
 
-No Pulumi import: the mirror list and the values are plain data, tested without a cluster.
+No Pulumi import, below the plan: the plan checks the cluster's version against the ranges, the
+Kubernetes layer installs the releases; both read this one table.
 """
 
 from __future__ import annotations
@@ -41,10 +43,34 @@ class Image:
         return ref if form == "repository" else f"{ref}:{self.tag}"
 
 
+def minor(version: str) -> tuple[int, int]:
+    """A Kubernetes minor version ("1.35") as a comparable pair ((1, 35)); ValueError if not "<int>.<int>"."""
+    major, minor_ = version.split(".")
+    return int(major), int(minor_)
+
+
+@dataclass(frozen=True)
+class KubernetesRange:
+    """The Kubernetes minor versions ("1.33" to "1.36", both included) a pinned release supports,
+    and where that is stated (the maintainers' compatibility table, or an ESTIMATE and its basis)."""
+
+    min: str
+    max: str
+    source: str
+
+    def covers(self, version: str) -> bool:
+        """Whether the minor `version` ("1.35") lies in the range."""
+        return minor(self.min) <= minor(version) <= minor(self.max)
+
+    def __str__(self) -> str:
+        return f"{self.min}-{self.max}"
+
+
 @dataclass(frozen=True)
 class AddOn:
     """One Helm release: chart, repository (https or oci), pinned version, namespace, its images
-    and the static values ml-serving sets; `source` says why it is there and where the pin is from."""
+    and the static values ml-serving sets; `source` says why it is there and where the pin is from;
+    `kubernetes` the cluster versions the pinned release supports."""
 
     name: str
     chart: str
@@ -52,6 +78,7 @@ class AddOn:
     version: str
     namespace: str
     source: str
+    kubernetes: KubernetesRange
     images: tuple[Image, ...]
     values: dict[str, Any]
     when: dict[str, str]
@@ -93,6 +120,7 @@ def load_addons() -> tuple[AddOn, ...]:
             version=str(row["version"]),
             namespace=row["namespace"],
             source=row["source"],
+            kubernetes=KubernetesRange(row["kubernetes"]["min"], row["kubernetes"]["max"], row["kubernetes"]["source"]),
             images=tuple(Image(i["source"], str(i["tag"]), dict(i["values"])) for i in row["images"]),
             values=row["values"],
             when=row.get("when", {}),
