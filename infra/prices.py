@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from infra.datafile import Strict
 
 PRICES = Path(__file__).parent / "prices.yaml"
 # The plan quantities a price can multiply (see `infra.estimate.quantities`).
@@ -33,8 +35,8 @@ Per = Literal[
 Unit = Literal["hour", "day", "month"]
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Row(Strict):
+    """A row of this file: unknown keys are errors (`infra.datafile.Strict`)."""
 
 
 class Item(_Row):

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from infra.datafile import Strict
 
 HERE = Path(__file__).parent
 Target = Literal["managed", "kubernetes"]
@@ -25,8 +27,8 @@ class CatalogError(Exception):
     """A data file breaks its schema; the message names the file, the row and the key."""
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Row(Strict):
+    """A row of this file: unknown keys are errors (`infra.datafile.Strict`)."""
 
 
 class AcceleratorSources(_Row):

@@ -16,13 +16,68 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.datafile import Strict, load_sections
+
+
+class Regions(Strict):
+    source: str
+    names: list[str] | None = None  # the cloud's regions, or where botocore lists each service's
+    botocore_services: dict[str, list[str]] | None = None
+
+
+class IdRule(Strict):
+    pattern: str
+    example: str
+    source: str
+
+
+class ExistingSubnets(Strict):
+    min: int
+    max: int
+    roles: str
+    source: str
+    secondary_ranges: bool = False
+
+
+class TagRule(Strict):
+    key_pattern: str
+    value_pattern: str
+    rule: str
+    value_rule: str
+    reserved_prefixes: list[str]
+    source: str
+
+
+class ProviderKey(Strict):
+    pattern: str
+    expected: str
+    set: str
+    source: str
+
+
+class KubernetesVersions(Strict):
+    read: str  # the date the calendar was read, ISO
+    standard_until: dict[str, str]  # minor version -> end of standard support, ISO
+    beyond: str
+    source: str
+
+
+class CloudRules(Strict):
+    """One cloud's section of cloud_rules.yaml."""
+
+    regions: Regions
+    network_ids: dict[str, IdRule]
+    existing_subnets: ExistingSubnets
+    tags: TagRule
+    provider_config: dict[str, ProviderKey]
+    kubernetes_versions: KubernetesVersions
 
 
 @cache
 def cloud_rules() -> dict[str, dict[str, Any]]:
-    """`{cloud: {regions, network_ids, tags, provider_config}}` as written in `cloud_rules.yaml`."""
-    return yaml.safe_load((Path(__file__).parent / "cloud_rules.yaml").read_text())
+    """`{cloud: {regions, network_ids, tags, provider_config, ...}}` as written in `cloud_rules.yaml`,
+    each section validated as `CloudRules`; raises DataFileError naming the file, cloud and key."""
+    return load_sections(Path(__file__).parent / "cloud_rules.yaml", CloudRules)
 
 
 def regions(cloud: str, uses: frozenset[str]) -> tuple[frozenset[str], str]:
