@@ -13,15 +13,17 @@ secret and a value unknown at preview (an Output) is marked when it resolves, at
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
+from pulumi import _types
 from pulumi.runtime.config import get_config_secret_keys_env, is_config_secret
 
-from infra.spec import NAMESPACE, Spec
-from infra.spec.base import SECRET_CAPABLE
+from infra.spec import NAMESPACE
+from infra.spec.credentials import secret_capable_values
 
 
 def secret_keys(config: Mapping[str, str]) -> list[str]:
@@ -32,17 +34,16 @@ def secret_keys(config: Mapping[str, str]) -> list[str]:
 
 def secret_strings(config: Mapping[str, str], keys: Iterable[str]) -> frozenset[str]:
     """The strings at secret-capable fields of our namespace's `keys` (JSON-decoded like `Config.get_object`)."""
-    schema = Spec.model_json_schema()
     found: set[str] = set()
     for key in keys:
         namespace, _, name = key.partition(":")
-        if namespace != NAMESPACE or name not in schema["properties"]:
+        if namespace != NAMESPACE:
             continue  # a provider's own config: the provider keeps it secret
         try:
             value: Any = json.loads(config[key])
         except ValueError:
             value = config[key]
-        found |= set(_capable_strings(value, schema["properties"][name], schema.get("$defs", {}), False))
+        found |= {text for _, text in secret_capable_values(name, value)}
     return frozenset(s for s in found if s)
 
 
@@ -68,30 +69,16 @@ def _mark(value: Any, secrets: frozenset[str]) -> Any:
         return value.apply(lambda resolved: _mark(resolved, secrets))
     if isinstance(value, str):
         return pulumi.Output.secret(value) if any(s in value for s in secrets) else value
+    if _types.is_input_type(type(value)):
+        # A provider's typed args (azure-native's `...Args` classes) hold their fields in the object or,
+        # for dict-based ones, in the dict: mark a copy's fields, keeping its type and field names.
+        marked = copy.copy(value)
+        fields = marked if isinstance(marked, dict) else marked.__dict__
+        for key, item in list(fields.items()):
+            fields[key] = _mark(item, secrets)
+        return marked
     if isinstance(value, dict):
         return {k: _mark(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
         return [_mark(v, secrets) for v in value]
     return value
-
-
-def _capable_strings(value: Any, node: dict[str, Any], defs: dict[str, Any], capable: bool) -> Iterable[str]:
-    """Strings in `value` at or below a schema node marked SECRET_CAPABLE."""
-    while "$ref" in node or "anyOf" in node:
-        if "$ref" in node:
-            node = {**defs[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
-        else:
-            choices = [n for n in node.pop("anyOf") if n.get("type") != "null"]
-            node = {**(choices[0] if choices else {}), **node}
-    capable = capable or bool(node.get(SECRET_CAPABLE))
-    if isinstance(value, str) and capable:
-        yield value
-    elif isinstance(value, dict):
-        properties = node.get("properties", {})
-        extra = node.get("additionalProperties")
-        for key, item in value.items():
-            child = properties.get(key, extra if isinstance(extra, dict) else {})
-            yield from _capable_strings(item, child, defs, capable)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _capable_strings(item, node.get("items", {}), defs, capable)

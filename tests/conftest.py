@@ -63,14 +63,18 @@ SHIPPED = {"aws-dev": ("aws", "dev"), "aws-staging": ("aws", "staging"), "aws-pr
 STACKS = stack_names()
 
 
-def run_program(tmp_path: Path, stack: str, config: dict[str, str]) -> dict[str, Any]:
-    """The real program under the mocks for `stack` with `config` (no stack file), in a process of
-    its own: the Pulumi runtime is global. Returns mockrun's document (resources, outputs, error)."""
-    (tmp_path / "config.json").write_text(json.dumps(config))
+def run_program(
+    tmp_path: Path, stack: str, config: dict[str, str], secret_keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The real program under the mocks for `stack` with `config` (no stack file) and the keys the CLI
+    would mark secret, in a process of its own: the Pulumi runtime is global. Returns mockrun's
+    document (resources, outputs, error, warnings)."""
+    (tmp_path / "config.json").write_text(json.dumps({"config": config, "secret_keys": secret_keys}))
     script = (
         "import json, sys\n"
         "from infra.engine.mockrun import run_config\n"
-        "print(json.dumps(run_config(sys.argv[1], json.load(open(sys.argv[2]))), default=str))\n"
+        "given = json.load(open(sys.argv[2]))\n"
+        "print(json.dumps(run_config(sys.argv[1], given['config'], tuple(given['secret_keys'])), default=str))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script, stack, str(tmp_path / "config.json")], cwd=ROOT, capture_output=True, text=True

@@ -9,6 +9,7 @@ inputs and return no computed outputs, so those stay unknown, exactly as in a re
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 import sys
 from pathlib import Path
@@ -144,7 +145,7 @@ def run(stack: str) -> dict[str, Any]:
     try:
         config = read_stack(stack)
     except SpecError as exc:
-        return {"stack": stack, "resources": [], "outputs": {}, "error": str(exc)}
+        return {"stack": stack, "resources": [], "outputs": {}, "error": str(exc), "warnings": []}
     return run_config(stack, config.values, config.secret_keys)
 
 
@@ -155,15 +156,37 @@ def run_config(
     and its secret keys as the CLI would pass them, under a fresh mock monitor."""
     mock = PreviewMocks()
     monitor = CapturingMonitor(mock)
+    diagnostics = Diagnostics()
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
-    mocks.set_mocks(mock, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    mocks.set_mocks(mock, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=diagnostics.logger)
     pulumi.runtime.set_all_config(config, list(secret_keys))
     error = None
     try:
         _sync_await(run_pulumi_func(lambda: _run_main(program)))
     except pulumi.RunError as exc:
         error = str(exc)
-    return {"stack": stack, "resources": monitor.captured, "outputs": _stack_outputs(), "error": error}
+    return {
+        "stack": stack,
+        "resources": monitor.captured,
+        "outputs": _stack_outputs(),
+        "error": error,
+        "warnings": diagnostics.warnings,
+    }
+
+
+class Diagnostics(logging.Handler):
+    """The program's warnings (`pulumi.log.warn`), which the CLI prints as diagnostics of the preview."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings: list[str] = []
+        self.logger = logging.getLogger(f"{PROJECT}.preview.{id(self)}")
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.warnings.append(record.getMessage())
 
 
 def _run_main(program: Path) -> None:

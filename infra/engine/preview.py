@@ -33,6 +33,7 @@ def run_program(stack: str) -> dict[str, Any]:
                 "resources": [],
                 "outputs": {},
                 "error": f"the program failed:\n{proc.stderr.strip()}",
+                "warnings": [],
             }
         return json.loads(out.read_text())
 

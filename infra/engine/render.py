@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -41,6 +42,8 @@ def _nulled(value: Any, path: str, unknown: list[str]) -> Any:
 
 
 def render(document: dict[str, Any], console: Console) -> None:
+    for warning in document.get("warnings", []):
+        console.print(f"[yellow]warning[/yellow]: {escape(warning)}", highlight=False)
     console.print(_tree(document))
     _print_sizing(document, console)
     _print_violations(document, console)
