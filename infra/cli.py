@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("stack", help="stack name, e.g. aws-prod")
     v.add_argument("--outputs", type=Path, help="the stack's outputs as JSON (default: `pulumi stack output --json`)")
     st = commands.add_parser("stacks", help="the stack files, with the cloud, environment and region their keys name")
-    st.add_argument("--json", action="store_true", help="a JSON list of {stack, cloud, environment, region}")
+    shown = st.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="a JSON list of {stack, cloud, environment, region}")
+    shown.add_argument("--names", action="store_true", help="only the names, one a line, unread (for scripts)")
     sc = commands.add_parser("schema", help="the JSON Schema of a stack file's config, for editors")
     sc.add_argument(
         "--write", action="store_true", help="write schemas/stack-file.json and the README's stack-file reference"
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "verify":
             return _verify(args)
         if args.command == "stacks":
-            return _stacks(args)
+            return _stacks(args, console)
         if args.command == "schema":
             return _schema(args)
     except SpecError as exc:
@@ -131,20 +133,31 @@ def _verify(args: argparse.Namespace) -> int:
     return status
 
 
-def _stacks(args: argparse.Namespace) -> int:
-    """Each stack file's name, or with --json its cloud, environment and region as its keys say."""
+def _stacks(args: argparse.Namespace, console: Console) -> int:
+    """Each stack file with the cloud, environment and region its keys name: a table, with --json a
+    list of {stack, cloud, environment, region} (null for a key the file lacks), with --names only the
+    names (files unread, so a broken one is still listed)."""
+    from rich.table import Table
+
     from infra.engine.stackfile import read_config, stack_names
     from infra.spec import config_to_input
 
-    names = stack_names()
-    if not args.json:
-        print("\n".join(names))
+    if args.names:
+        print("\n".join(stack_names()))
         return 0
     listed = []
-    for name in names:
+    for name in stack_names():
         keys = config_to_input(read_config(name))
         listed.append({"stack": name, **{k: keys.get(k) for k in ("cloud", "environment", "region")}})
-    print(json.dumps(listed))
+    if args.json:
+        print(json.dumps(listed))
+        return 0
+    table = Table("stack", "cloud", "environment", "region", box=None, header_style="bold")
+    for row in listed:
+        table.add_row(
+            *(str(row[k]) if row[k] is not None else "-" for k in ("stack", "cloud", "environment", "region"))
+        )
+    console.print(table)
     return 0
 
 

@@ -112,6 +112,25 @@ def test_cloud_previews_take_the_policy_config_from_the_environment_key(tmp_path
     ]
 
 
+def test_stacks_shows_what_each_files_keys_name_and_names_alone_for_scripts(tmp_path: Path) -> None:
+    # The cloud, environment and region come from the keys, whatever the file is called.
+    eu = DEV.replace("environment: dev", "environment: staging").replace("region: us-east-1", "region: eu-west-1")
+    stacks = _stacks(tmp_path, **{"acme-eu": eu, "acme-qa": BROKEN, "acme-bare": "config: {}\n"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra", "stacks"], cwd=ROOT, env=_env(stacks), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split() for line in proc.stdout.splitlines()] == [
+        ["stack", "cloud", "environment", "region"],
+        ["acme-bare", "-", "-", "-"],
+        ["acme-eu", "aws", "staging", "eu-west-1"],
+        ["acme-qa", "aws", "qa", "us-east-1"],
+    ]
+    names = [sys.executable, "-m", "infra", "stacks", "--names"]
+    proc = subprocess.run(names, cwd=ROOT, env=_env(stacks), capture_output=True, text=True)
+    assert proc.stdout.splitlines() == ["acme-bare", "acme-eu", "acme-qa"]
+
+
 def test_zizmor_finds_nothing_in_the_workflows() -> None:
     zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent))
     assert zizmor, "zizmor is pinned in requirements-dev.txt"

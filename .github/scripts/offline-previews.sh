@@ -7,7 +7,7 @@ set -euo pipefail
 out=${1:-previews}
 python=${PYTHON:-.venv/bin/python}
 mkdir -p "$out"
-mapfile -t stacks < <("$python" -m infra stacks)
+mapfile -t stacks < <("$python" -m infra stacks --names)
 failed=()
 for stack in "${stacks[@]}"; do
   status=0
