@@ -130,6 +130,28 @@ def test_settings_paths_and_switches_are_not_credentials() -> None:
     assert [s for s in stack_names() if found(read_config(s))] == []  # no shipped stack holds one
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("aws:secretKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("azure-native:clientSecret", SECRET_VALUE),
+        ("gcp:credentials", '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----"}'),
+    ],
+)
+def test_a_providers_credential_in_plain_text_is_found_and_set_whole(key: str, value: str) -> None:
+    config = read_config("aws-prod") | {key: value}
+    (credential,) = plain_credentials(config, ())
+    name = key.split(":", 1)[1]
+    assert credential.line("aws-prod") == (
+        f"{key}: a credential by its name ({name}) in plain text; the stack file, the state and the cloud resource"
+        f" would hold it unencrypted; make it a secret: pulumi config set --secret {key} --stack aws-prod (it"
+        " prompts for the value)"
+    )
+    assert plain_credentials(config, (key,)) == []
+    for setting in ("gcp:project", "azure-native:subscriptionId", "aws:sharedCredentialsFiles", "aws:profile"):
+        assert plain_credentials(read_config("aws-prod") | {setting: '["~/.aws/credentials"]'}, ()) == []
+
+
 def test_a_key_the_cli_marks_secret_is_not_searched() -> None:
     # The engine names secret keys, not parts of them: `endpoints` after `pulumi config set --secret --path`.
     assert found(with_env("aws-prod", {"HF_TOKEN": TOKEN}), ("ml-serving:endpoints",)) == []
@@ -141,6 +163,17 @@ def test_a_plain_token_is_refused_where_policies_are_mandatory(tmp_path: Path, s
     assert result["resources"] == []
     assert result["error"] == fix_line(
         "endpoints[0].models[0].env.HF_TOKEN", "a credential by its name (HF_TOKEN)", stack
+    )
+
+
+def test_a_plain_provider_credential_is_refused_in_prod(tmp_path: Path) -> None:
+    config = read_config("aws-prod") | {"aws:secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+    result = run_program(tmp_path, "aws-prod", config)
+    assert result["resources"] == []
+    assert result["error"] == (
+        "aws:secretKey: a credential by its name (secretKey) in plain text; the stack file, the state and the cloud"
+        " resource would hold it unencrypted; make it a secret: pulumi config set --secret aws:secretKey --stack"
+        " aws-prod (it prompts for the value)"
     )
 
 

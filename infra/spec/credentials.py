@@ -7,7 +7,8 @@ encrypts it in the file and tells the program which config keys are secret, and 
 their values secret (`infra.secret_config`).
 
 Searched: the strings at fields the spec marks as able to carry a secret (`SECRET_CAPABLE`: model
-`env`, `artifact`, `tags`), the only free-form strings the program passes to a cloud API. What
+`env`, `artifact`, `tags`), the only free-form strings the program passes to a cloud API, and the
+provider config keys named for a credential (`aws:secretKey`, `azure-native:clientSecret`). What
 marks a credential is data (`credentials.yaml`, a source per rule). The Pulumi engine says which
 *keys* are secret, not which part of a structured key was `secure:`, so a key the engine marked is
 not searched: its strings are all kept secret (but a plain value beside a `secure:` one in it stays
@@ -41,6 +42,7 @@ class PlainCredential:
     loc: Loc
     why: str
     value: str
+    provider: str | None = None  # a provider's config key (`aws:secretKey`), set whole: no --path
 
     @property
     def path(self) -> str:
@@ -57,10 +59,13 @@ class PlainCredential:
 
     def line(self, stack: str) -> str:
         """One line: the key path, that it is a credential in plain text, and the command that fixes it."""
+        key, command = (
+            (self.provider, self.provider) if self.provider else (f"{NAMESPACE}:{self.path}", f"--path '{self.path}'")
+        )
         return (
-            f"{NAMESPACE}:{self.path}: {self.why} in plain text; the stack file, the state and the cloud resource"
-            f" would hold it unencrypted; make it a secret: pulumi config set --secret --path '{self.path}'"
-            f" --stack {stack} (it prompts for the value)"
+            f"{key}: {self.why} in plain text; the stack file, the state and the cloud resource would hold it"
+            f" unencrypted; make it a secret: pulumi config set --secret {command} --stack {stack} (it prompts for"
+            " the value)"
         )
 
 
@@ -73,12 +78,18 @@ def secret_capable_values(name: str, value: Any) -> Iterator[tuple[Loc, str]]:
 
 
 def plain_credentials(config: Mapping[str, str], secret_keys: Iterable[str]) -> list[PlainCredential]:
-    """Credentials in the `ml-serving:*` keys of `config` (as the CLI passes it) outside `secret_keys`."""
+    """Credentials in `config` (as the CLI passes it) outside `secret_keys`: in the secret-capable fields of
+    the `ml-serving:*` keys, and the provider keys named for one (`aws:secretKey`)."""
     found: list[PlainCredential] = []
     secret = set(secret_keys)
     for key, raw in config.items():
         namespace, _, name = key.partition(":")
-        if namespace != NAMESPACE or key in secret:
+        if key in secret:
+            continue
+        if namespace != NAMESPACE:  # a provider's own credential (aws:secretKey, azure-native:clientSecret)
+            why = credential_reason(name, raw)
+            if why:
+                found.append(PlainCredential((name,), why, raw, provider=key))
             continue
         try:
             value: Any = json.loads(raw)
