@@ -18,6 +18,7 @@ from infra.runtime import engine_config
 from infra.spec import load_spec
 from infra.spec.cloud_rules import kubernetes_versions
 from tests.conftest import endpoints, preview_of, run_program, with_keys
+from tests.kubernetes.test_plan import kubernetes_endpoint
 
 AZURE_STACKS = ["azure-dev", "azure-staging", "azure-prod"]
 ML = "azure-native:machinelearningservices"
@@ -230,21 +231,8 @@ def test_outputs_name_endpoints_and_their_split() -> None:
 def test_an_arm64_fp4_model_runs_on_a_gb200_pool_booting_the_ubuntu_gpu_image(tmp_path) -> None:
     # Azure's only fp4 row is ND GB200 v6 on Grace (Arm): its pool boots AKS's Ubuntu GPU image
     # (24.04 from Kubernetes 1.35, the GB200 image), the x86 pools Azure Linux.
-    endpoint = {
-        "name": "big",
-        "serving": "kubernetes",
-        "models": [{"name": "m1", "image_tag": "vllm-big", "artifact": "big/v1/model.tar.gz"}],
-        "sizing": {
-            "profile": "auto",
-            "requirements": {
-                "peak_rps": 1,
-                "p95_latency_ms": 60000,
-                "params_billion": 70,
-                "precision": "fp4",
-                "arm64": True,
-            },
-        },
-    }
+    endpoint = kubernetes_endpoint()
+    endpoint["sizing"]["requirements"].update(params_billion=70, precision="fp4", arm64=True)
     config = with_keys(read_config("azure-dev"), endpoints=[endpoint])
     document = run_program(tmp_path, "azure-variant", config)
     assert document["error"] is None
