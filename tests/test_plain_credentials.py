@@ -15,6 +15,8 @@ import pytest
 
 from infra.engine.mockrun import UNKNOWN, run
 from infra.engine.stackfile import ROOT, STACKS_DIR_VARIABLE, read_config, stack_names
+from infra.errors import SpecError
+from infra.spec import load_spec
 from infra.spec.credentials import plain_credentials
 from tests.conftest import endpoints, run_program, with_keys
 
@@ -192,7 +194,7 @@ def test_a_refusal_beside_other_mistakes_is_listed_with_them_and_no_value_is_pri
     result = run_program(tmp_path, "aws-prod", config)
     lines = result["error"].splitlines()
     assert lines[0] == (
-        "ml-serving:endpoints[0].models[0].env.HF_TOKEN: '[secret]... is invalid; expected to have at most 1024"
+        "ml-serving:endpoints[0].models[0].env.HF_TOKEN: '<credential>' is invalid; expected to have at most 1024"
         " characters"
     )
     assert lines[1:] == [
@@ -274,3 +276,21 @@ def test_the_cli_prints_the_dev_warning_and_previews(tmp_path: Path) -> None:
         "endpoints[0].models[0].env.HF_TOKEN", "a credential by its name (HF_TOKEN)", "aws-dev"
     )
     assert TOKEN not in proc.stdout + proc.stderr
+
+
+def test_no_error_line_echoes_a_credential_in_any_field() -> None:
+    # Fields outside env/artifact/tags too: a password in an image reference, a token too long for a variable.
+    config = read_config("aws-dev")
+    eps = endpoints(config)
+    model = eps[0]["models"][0]
+    model.pop("image_tag", None)
+    model["image"] = "https://bob:hunter22@registry.example.com/serving:1"
+    model["env"] = {"EXTRA": TOKEN + "x" * 1100}
+    with pytest.raises(SpecError) as caught:
+        load_spec(with_keys(config, endpoints=eps))
+    assert caught.value.lines == [
+        "ml-serving:endpoints[0].models[0].image: 'https://registry.example.com/serving:1' is invalid; expected to"
+        " match pattern '^[a-z0-9.-]+(:\\d+)?/[^\\s]+$'",
+        "ml-serving:endpoints[0].models[0].env.EXTRA: '<credential>' is invalid; expected to have at most 1024"
+        " characters",
+    ]

@@ -1,4 +1,4 @@
-"""What every stack-file model shares: strictness, the namespace and the name rule."""
+"""What every stack-file model shares: strictness, the namespace, the name rule and URL redaction."""
 
 from __future__ import annotations
 
@@ -39,3 +39,13 @@ Name = Annotated[
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo must never be silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def redacted(uri: str) -> str:
+    """`uri` without credentials (`user:pass@`) or query string (`?token=...`), for an error line."""
+    scheme, sep, rest = uri.partition("://")
+    if sep:
+        host, slash, path = rest.partition("/")
+        rest = host.rsplit("@", 1)[-1] + slash + path
+    shown = f"{scheme}{sep}{rest}" if sep else uri
+    return shown.split("?", 1)[0] + ("?<redacted>" if "?" in shown else "")

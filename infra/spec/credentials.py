@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from infra.spec.base import NAMESPACE, SECRET_CAPABLE
+from infra.spec.base import NAMESPACE, SECRET_CAPABLE, redacted
 
 RULES = Path(__file__).with_name("credentials.yaml")
 Loc = tuple[str | int, ...]
@@ -120,11 +120,22 @@ def credential_reason(name: str | None, value: str) -> str | None:
             return None
         if url.password:
             return "a URL with a password"
+        if url.username:
+            return "a URL with user information"
         signing = {q["name"] for q in rules["query_parameters"]}
         for param, _ in parse_qsl(url.query, keep_blank_values=True):
             if param.lower() in signing or _names_credential(param):
                 return f"a URL with a {param} parameter"
     return None
+
+
+def shown(value: str) -> str:
+    """`value` as an error line may show it: a URL holding a credential without its user information
+    and query string, any other credential as `<credential>`, anything else as it is."""
+    why = credential_reason(None, value)
+    if why is None:
+        return value
+    return redacted(value) if why.startswith("a URL") else "<credential>"
 
 
 def _names_credential(name: str) -> bool:

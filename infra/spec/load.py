@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from infra.errors import SpecError
 from infra.spec.base import NAMESPACE, SECRET
 from infra.spec.cloud_rules import cloud_rules, provider_config_problems
+from infra.spec.credentials import shown
 from infra.spec.stack import Spec
 
 
@@ -173,5 +174,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    # A value holding a credential is never echoed (a password in an image URL, a token that is too long).
+    text = repr(shown(value) if isinstance(value, str) else value)
     return text if len(text) <= 60 else text[:57] + "..."

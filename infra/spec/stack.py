@@ -14,7 +14,7 @@ from infra.catalog import load_profiles
 from infra.environments import ENVIRONMENTS
 from infra.facts import cloud_facts
 from infra.runtime import DEFAULT_ENGINE, ENV_NAME_PATTERN, Engine, owned_env_names
-from infra.spec.base import SECRET, SECRET_CAPABLE, Name, _Strict
+from infra.spec.base import SECRET, SECRET_CAPABLE, Name, _Strict, redacted
 from infra.spec.cloud_rules import cloud_rules, kubernetes_versions, regions
 from infra.spec.requirements import Requirements
 
@@ -439,7 +439,7 @@ class Spec(_Strict):
                 scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else None
                 if scheme is not None and scheme not in facts["artifact_schemes"]:
                     problems.append(
-                        f"{at}.models[{j}].artifact: {_redacted(model.artifact)!r} is not an artifact URI for"
+                        f"{at}.models[{j}].artifact: {redacted(model.artifact)!r} is not an artifact URI for"
                         f" {self.cloud};"
                         f" expected {' or '.join(s + '://...' for s in facts['artifact_schemes'])}"
                         " or a key in this stack's model store"
@@ -458,16 +458,6 @@ def _env_collisions(at: str, engine: str, platform: str, env: dict[str, str]) ->
         for name in sorted(env)
         if name in owned
     ]
-
-
-def _redacted(uri: str) -> str:
-    """`uri` without credentials (`user:pass@`) or query string (`?token=...`), for an error line."""
-    scheme, sep, rest = uri.partition("://")
-    if sep:
-        host, slash, path = rest.partition("/")
-        rest = host.rsplit("@", 1)[-1] + slash + path
-    shown = f"{scheme}{sep}{rest}" if sep else uri
-    return shown.split("?", 1)[0] + ("?<redacted>" if "?" in shown else "")
 
 
 def _region_problems(spec: Spec) -> list[str]:
