@@ -132,11 +132,13 @@ def _endpoints(plan: Plan) -> list[LineItem]:
     for e in plan.endpoints:
         # Managed endpoints run a fleet per model version; the plan's cost already counts each.
         managed = e.serving == "managed"
-        most = sum(m.max_replicas for m in e.models) if managed else e.max_replicas
+        # On Kubernetes the stable version's nodes plus the nodes its canaries' fixed pods occupy.
+        canaries = sum(e.canary_nodes.values())
+        most = sum(m.max_replicas for m in e.models) if managed else e.max_replicas + canaries
         lines.append(
             LineItem(
                 f"endpoint {e.name}: {e.instance_type} ({e.serving})",
-                e.min_replicas * (len(e.models) if managed else 1),
+                e.min_replicas * len(e.models) if managed else e.min_replicas + canaries,
                 most,
                 round(e.cost.hourly_max / most, 4) if most else 0.0,
                 "hour",

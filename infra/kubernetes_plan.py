@@ -194,6 +194,12 @@ def serving(spec: Spec, ep: Endpoint, plan_ep: SizedEndpoint, names: Names) -> K
     )
 
 
+def canary_nodes(serving: KubernetesServing) -> dict[str, int]:
+    """Per canary model version: the nodes its fixed pods occupy beside the stable version's
+    (pods_per_node model copies fit one node)."""
+    return {c.model.name: math.ceil(c.replicas / serving.pods_per_node) for c in serving.canaries}
+
+
 @cache
 def queue_metrics() -> dict[str, dict[str, str]]:
     """Per engine: the gauge of requests waiting for a batch slot, with its source."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infra.addons import AddOn, addons_for, minor
@@ -16,7 +16,7 @@ from infra.addressing import carve, pod_range_problem
 from infra.environments import ENVIRONMENTS
 from infra.errors import EndpointKeyError, SpecError
 from infra.facts import architecture, cloud_facts, node_image
-from infra.kubernetes_plan import SYSTEM_POOL_DISK_GIB, KubernetesServing, serving
+from infra.kubernetes_plan import SYSTEM_POOL_DISK_GIB, KubernetesServing, canary_nodes, serving
 from infra.naming import Names
 from infra.runtime import ServingRuntime, engine_table, settings_to_send
 from infra.sizing import formulas, solver
@@ -115,6 +115,9 @@ class EndpointPlan:
     layout: Layout  # the serving layout sizing chose (tensor parallelism, batch, context, precision)
     download_timeout_s: int  # how long the platform may take to fetch and unpack the model artifact
     startup_timeout_s: int  # how long a new server may take to load the weights and pass its health check
+    # On Kubernetes: the nodes a canary's fixed pods occupy on top of the stable version's, per model
+    # version; the GPU pool and the cost count them (managed endpoints run a fleet per version instead).
+    canary_nodes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,7 @@ def build_plan(spec: Spec, stack: str) -> Plan:
             planned = _endpoint(spec, ep)
             if ep.serving == "kubernetes":
                 kubernetes.append(serving(spec, ep, planned, Names("kubernetes", stack)))
+                planned = _with_canary_nodes(planned, canary_nodes(kubernetes[-1]))
             endpoints.append(planned)
         except solver.NoPlacementError as exc:
             problems.append(f"ml-serving:endpoints[{i}].sizing: {exc}")
@@ -335,6 +339,7 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
     stated = req.request_latency_slo_ms(placement.layout.tpot_ms) if req else None
     latency_alarm = stated or placement.layout.latency_ms or 10_000.0
     timeout = _request_timeout(spec.cloud, ep.serving, req, latency_alarm)
+    timeouts = _load_timeouts(spec.cloud, req, placement)
     return EndpointPlan(
         name=ep.name,
         serving=ep.serving,
@@ -357,7 +362,8 @@ def _endpoint(spec: Spec, ep: Endpoint) -> EndpointPlan:
         explanation=placement.explanation,
         instance_extra=placement.row.extra,
         layout=placement.layout,
-        **_load_timeouts(spec.cloud, req, placement),
+        download_timeout_s=timeouts["download_timeout_s"],
+        startup_timeout_s=timeouts["startup_timeout_s"],
     )
 
 
@@ -497,6 +503,14 @@ def _supporting(addons: list[AddOn]) -> str:
     return f"{', '.join(named[:-1])} and {named[-1]} support"
 
 
+def _with_canary_nodes(e: EndpointPlan, nodes: dict[str, int]) -> EndpointPlan:
+    """`e` with its canaries' nodes counted in its pool and its cost (each node at the row's rate)."""
+    extra = sum(nodes.values())
+    rate = e.cost.hourly_max / e.max_replicas if e.max_replicas else 0.0
+    cost = Cost(rate * (e.min_replicas + extra), rate * (e.max_replicas + extra))
+    return replace(e, canary_nodes=nodes, cost=cost)
+
+
 def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -> ClusterPlan | None:
     """The system pool and one accelerated pool per Kubernetes endpoint; raises SpecError where the
     cluster's Kubernetes version is outside an add-on's supported range, or where a pool's instance
@@ -544,8 +558,8 @@ def _cluster(spec: Spec, endpoints: list[EndpointPlan], disks: dict[str, int]) -
                 gpu=e.gpu if e.accelerator else None,
                 accelerator=e.accelerator,
                 capacity=e.capacity,
-                min_nodes=e.min_replicas,
-                max_nodes=e.max_replicas,
+                min_nodes=e.min_replicas + sum(e.canary_nodes.values()),
+                max_nodes=e.max_replicas + sum(e.canary_nodes.values()),
                 instance_extra=e.instance_extra,
                 architecture=arch,
                 node_image=image,

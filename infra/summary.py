@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.plan import Plan
+from infra.plan import EndpointPlan, Plan
+
+
+def _replicas(e: EndpointPlan, version: str, most: int) -> list[int]:
+    """A version's instance range: a Kubernetes canary's fixed nodes, else the endpoint's floor to `most`."""
+    if version in e.canary_nodes:
+        return [e.canary_nodes[version]] * 2
+    return [e.min_replicas, most]
 
 
 def sizing_summary(plan: Plan) -> dict[str, Any]:
@@ -16,9 +23,10 @@ def sizing_summary(plan: Plan) -> dict[str, Any]:
             "instanceType": e.instance_type,
             "capacity": e.capacity,
             "replicas": [e.min_replicas, e.max_replicas],
-            # Managed endpoints run a fleet per version; on Kubernetes the versions share the pool.
+            # Managed endpoints run a fleet per version; on Kubernetes a canary's fixed pods take
+            # `canary_nodes` of the shared pool and the stable version the rest.
             "versions": {
-                m.name: {"replicas": [e.min_replicas, m.max_replicas], "weight": m.weight, "shadow": m.shadow}
+                m.name: {"replicas": _replicas(e, m.name, m.max_replicas), "weight": m.weight, "shadow": m.shadow}
                 for m in e.models
             },
             "explanation": e.explanation,

@@ -104,7 +104,7 @@ def _print_sizing(document: dict[str, Any], console: Console) -> None:
             f" {e['p95LatencyAlarmMs']:,.0f} ms or 5xx > {e['errorRateAlarmPercent']:g}% — {e['explanation']}"
         )
         for version, v in e["versions"].items():
-            low, high = v["replicas"] if e["serving"] == "managed" else e["replicas"]
+            low, high = v["replicas"]
             share = "shadow" if v["shadow"] else f"{v['weight']}% of traffic"
             node.add(f"{version} ({share}): {e['instanceType']} x {low}-{high}")
     for name, pool in sizing["pools"].items():

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from infra import kubernetes_plan
+from infra.catalog import load_catalog
 from infra.engine.stackfile import read_config
 from infra.errors import SpecError
 from infra.facts import cloud_facts
@@ -177,3 +178,24 @@ def test_an_engine_without_a_queue_gauge_cannot_serve_on_kubernetes(dev_config) 
         "ml-serving:endpoints[0].models[0].engine: 'custom' exports no queue gauge for the autoscaler;"
         " on Kubernetes use one of vllm, tgi, tei, triton"
     ]
+
+
+@pytest.mark.parametrize("stack", ["aws-prod", "gcp-prod", "azure-prod", "aws-staging"])
+def test_the_gpu_pool_holds_every_canary_pod_beside_the_stable_maximum(stack: str) -> None:
+    # A canary's pods are fixed and KServe sends it traffic only once they are ready: a pool sized
+    # for the stable version alone would leave them pending and the canary without traffic.
+    plan = plan_of(read_config(stack))
+    assert plan.cluster is not None and plan.kubernetes
+    pools = {p.endpoint: p for p in plan.cluster.gpu_pools}
+    for serving in plan.kubernetes:
+        pool = pools[serving.endpoint]
+        canary_pods = sum(c.replicas for c in serving.canaries)
+        assert pool.max_nodes * serving.pods_per_node >= serving.max_pods + canary_pods, serving.endpoint
+        assert pool.min_nodes * serving.pods_per_node >= serving.min_pods + canary_pods, serving.endpoint
+        # The endpoint's cost is the pool's nodes at the row's rate, canary nodes included.
+        (planned,) = [e for e in plan.endpoints if e.name == serving.endpoint]
+        row = load_catalog().find(plan.cloud, planned.instance_type, "kubernetes")
+        assert row is not None and (rate := row.price(planned.capacity)) is not None
+        assert planned.cost.hourly_max == pytest.approx(rate * pool.max_nodes)
+        assert planned.cost.hourly_min == pytest.approx(rate * pool.min_nodes)
+    assert any(serving.canaries for serving in plan.kubernetes) or stack == "aws-staging"
