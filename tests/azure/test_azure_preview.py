@@ -246,3 +246,19 @@ def test_an_arm64_fp4_model_runs_on_a_gb200_pool_booting_the_ubuntu_gpu_image(tm
     assert all(tuple(map(int, v.split("."))) >= (1, 35) for v in kubernetes_versions("azure")[0])
     system = cluster["inputs"]["agentPoolProfiles"][0]
     assert system["osSKU"] == "AzureLinux"
+
+
+def test_a_public_image_on_an_azure_ml_deployment_is_a_user_error(tmp_path) -> None:
+    # The workspace allows only approved outbound traffic: a docker.io image would fail at deploy.
+    config = read_config("azure-prod")
+    eps = endpoints(config)
+    managed = next(i for i, e in enumerate(eps) if e.get("serving", "managed") == "managed")
+    model = eps[managed]["models"][0]
+    model.pop("image_tag", None)
+    model["image"] = "docker.io/vllm/vllm-openai:v0.8.5"
+    document = run_program(tmp_path, "azure-variant", with_keys(config, endpoints=eps))
+    assert document["resources"] == []
+    assert document["error"].startswith(
+        f"ml-serving:endpoints[{managed}].models[0].image: 'docker.io/vllm/vllm-openai:v0.8.5' is not in"
+        " Azure Container Registry, the only registry azure managed endpoints pull from"
+    )
