@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from infra.cli import main
 from infra.engine.stackfile import read_config
@@ -79,6 +80,9 @@ def test_a_context_within_the_maximum_or_a_model_longer_than_the_default_is_kept
     llama = {"peak_rps": 1, "ttft_ms": 800, "model_config": str(CONFIGS / "llama-3.1-8b-instruct.json")}
     assert Requirements.model_validate(llama).context_tokens == 4096  # 131072 allows the default
     assert Requirements.model_validate({**llama, "context_tokens": 131072}).context_tokens == 131072
+    # Above a long model's maximum, the line states the real default (4096), not the maximum.
+    with pytest.raises(ValidationError, match=r"expected at most 131072, or leave it unset \(default: 4096\)"):
+        Requirements.model_validate({**llama, "context_tokens": 200000})
 
 
 @pytest.mark.parametrize(

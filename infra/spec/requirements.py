@@ -121,7 +121,8 @@ class Requirements(_Strict):
             # Keyed at context_tokens itself (a ValueError here would name the whole requirements).
             message = (
                 f"{context} tokens is above the model's longest sequence, {limit} ({key} in"
-                f" {data['model_config']}); expected at most {limit}, or leave it unset (default: {limit})"
+                f" {data['model_config']}); expected at most {limit}, or leave it unset (default:"
+                f" {min(default, limit)})"
             )
             error = InitErrorDetails(
                 type=PydanticCustomError("value_error", "{error}", {"error": message}),
