@@ -466,3 +466,21 @@ def test_a_kubernetes_version_past_standard_support_is_one_keyed_line(cloud: str
     (line,) = _errors(config)
     assert line.startswith(f"ml-serving:cluster.kubernetes_version: {version!r} is not in {cloud}'s standard support")
     assert line.endswith("expected one of '1.35', '1.36'"), line
+
+
+def test_min_replicas_zero_in_prod_names_the_prod_floor_in_one_go() -> None:
+    config = read_config("aws-prod")
+    eps = endpoints(config)
+    eps[0]["autoscaling"] = {**eps[0].get("autoscaling", {}), "min_replicas": 0}
+    (line,) = _errors(with_keys(config, endpoints=eps))
+    assert line.endswith("which keep at least one instance running; expected 2 or more (the prod floor)")
+
+
+def test_an_unquoted_kubernetes_version_says_to_quote_it(dev_config) -> None:
+    config = dict(dev_config)
+    config["ml-serving:cluster"] = '{"kubernetes_version": 1.3}'  # what YAML makes of 1.30
+    (line,) = _errors(config)
+    assert line == (
+        "ml-serving:cluster.kubernetes_version: 1.3 is a number (YAML reads 1.30 as 1.3); write the version"
+        ' quoted, e.g. "1.35"'
+    )

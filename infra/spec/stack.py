@@ -130,6 +130,14 @@ class Cluster(_Strict):
     )
     system_pool: SystemPool = Field(default=SystemPool(), description="The CPU pool for system workloads.")
 
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            # YAML reads 1.30 as the number 1.3: the version must be a quoted string.
+            raise ValueError(f'{value!r} is a number (YAML reads 1.30 as 1.3); write the version quoted, e.g. "1.35"')
+        return value
+
 
 class Model(_Strict):
     """One model version behind an endpoint."""
@@ -390,7 +398,8 @@ class Spec(_Strict):
             if low == 0 and not facts["scale_to_zero"][ep.serving]:
                 problems.append(
                     f"{at}.autoscaling.min_replicas: 0 is not possible on {self.cloud} {ep.serving} endpoints,"
-                    " which keep at least one instance running; expected 1 or more"
+                    f" which keep at least one instance running; expected {max(1, env.min_replicas)} or more"
+                    + (f" (the {self.environment} floor)" if env.min_replicas > 1 else "")
                 )
             elif low is not None and low < env.min_replicas:
                 problems.append(
