@@ -147,7 +147,10 @@ def test_cli_tree_shows_resources_policies_and_cost() -> None:
         assert " ".join(endpoint.explanation.split())[:80] in " ".join(re.sub("[│├└─]", " ", proc.stdout).split())
         for model in endpoint.models:
             shown = f"{model.name} ({'shadow' if model.shadow else f'{model.weight}% of traffic'}):"
-            assert f"{shown} {endpoint.instance_type} x {endpoint.min_replicas}-{model.max_replicas}" in proc.stdout
+            # A Kubernetes canary runs fixed pods on the nodes the plan set aside for them.
+            fixed = endpoint.canary_nodes.get(model.name)
+            low, high = (fixed, fixed) if fixed else (endpoint.min_replicas, model.max_replicas)
+            assert f"{shown} {endpoint.instance_type} x {low}-{high}" in proc.stdout
 
 
 def test_cli_exits_2_with_one_line_for_an_unknown_stack() -> None:
