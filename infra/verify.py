@@ -16,7 +16,7 @@ from typing import Any
 from infra import clouds
 from infra.engine.stackfile import ROOT, read_config
 from infra.errors import SpecError
-from infra.spec import config_to_input
+from infra.spec import config_to_input, load_spec
 
 
 def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
@@ -53,11 +53,24 @@ def cloud_and_region(stack: str) -> tuple[str, str]:
     return cloud, region
 
 
+def managed_endpoints(stack: str) -> list[str]:
+    """The names of the stack file's managed endpoints (the ones a cloud verifier reads back)."""
+    return [e.name for e in load_spec(read_config(stack)).endpoints if e.serving == "managed"]
+
+
 def verify(stack: str, outputs_file: Path | None = None, client: Any = None) -> tuple[int, list[str]]:
-    """Exit status and one line per endpoint; SpecError for a usage error."""
+    """Exit status and one line per endpoint; SpecError for a usage error. An endpoint of the stack
+    file missing from the outputs fails: empty outputs, or another stack's, must not read as all good."""
     cloud, region = cloud_and_region(stack)
     outputs = stack_outputs(stack, outputs_file)
-    results = clouds.verifier(cloud).check(outputs, region, client)
+    expected = managed_endpoints(stack)
+    given = outputs.get("endpoints")
+    missing = [
+        (False, f"{name}: in the stack file but not in the stack's outputs (was `pulumi up` run for {stack}?)")
+        for name in expected
+        if not isinstance(given, dict) or name not in given
+    ]
+    results = missing + clouds.verifier(cloud).check(outputs, region, client)
     if not results:
         return 0, [f"{stack}: no managed endpoints to verify"]
     return (0 if all(ok for ok, _ in results) else 1), [line for _, line in results]

@@ -115,13 +115,19 @@ def test_a_missing_endpoint_fails(tmp_path) -> None:
     status, lines = verify("aws-dev", write(tmp_path, outputs), client)
     assert (status, lines) == (
         1,
-        ['chat (aws-dev-chat): DescribeEndpoint failed: Could not find endpoint "aws-dev-chat".'],
+        [
+            "intent: in the stack file but not in the stack's outputs (was `pulumi up` run for aws-dev?)",
+            'chat (aws-dev-chat): DescribeEndpoint failed: Could not find endpoint "aws-dev-chat".',
+        ],
     )
 
 
-def test_a_stack_without_managed_endpoints_has_nothing_to_verify(tmp_path) -> None:
-    status, lines = verify("aws-dev", write(tmp_path, {"registry_url": "x"}), stubbed({}))
-    assert (status, lines) == (0, ["aws-dev: no managed endpoints to verify"])
+@pytest.mark.parametrize("outputs", [{}, {"registry_url": "x"}, {"endpoints": {}}])
+def test_outputs_without_the_stacks_endpoints_fail_instead_of_reading_as_all_good(tmp_path, outputs) -> None:
+    # Empty outputs, or another stack's, must not pass `verify` after `pulumi up` (newcomer trial).
+    status, lines = verify("aws-dev", write(tmp_path, outputs), stubbed({}))
+    assert status == 1
+    assert [line.split(":")[0] for line in lines] == ["chat", "intent"]
 
 
 @pytest.mark.parametrize(
