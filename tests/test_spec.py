@@ -484,3 +484,12 @@ def test_an_unquoted_kubernetes_version_says_to_quote_it(dev_config) -> None:
         "ml-serving:cluster.kubernetes_version: 1.3 is a number (YAML reads 1.30 as 1.3); write the version"
         ' quoted, e.g. "1.35"'
     )
+
+
+def test_a_wrong_endpoint_does_not_hide_a_wrong_region(dev_config) -> None:
+    # The endpoint's own check (weights) fails the item as a whole; the spec's cross-checks still run.
+    eps = endpoints(dev_config)
+    eps[0]["models"][0]["weight"] = 95
+    lines = _errors(with_keys(dev_config, endpoints=eps, region="eastus"))
+    assert any("weights" in line and line.startswith("ml-serving:endpoints[0]") for line in lines), lines
+    assert any(line.startswith("ml-serving:region: 'eastus' is not a region of aws") for line in lines), lines

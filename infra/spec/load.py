@@ -55,9 +55,14 @@ def load_spec(config: Mapping[str, str]) -> Spec:
             for line, path in zip(error_lines(exc), _error_paths(exc), strict=True):
                 if line not in lines and not any(_related(path, r) for r in removed):
                     lines.append(line)
-            locs = [err["loc"] for err in errors]
-            if not locs or any(not loc or isinstance(loc[-1], int) for loc in locs):
-                break  # a whole list item or the spec is wrong: removing it would shift every index after it
+            # A wrong list item goes with its whole list (removing the item would shift every index
+            # after it); a wrong spec as a whole leaves nothing to validate again.
+            locs = [
+                loc[: next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))]
+                for loc in (err["loc"] for err in errors)
+            ]
+            if not locs or any(not loc for loc in locs):
+                break
             data = copy.deepcopy(data)
             for loc in locs:
                 _remove(data, loc)
