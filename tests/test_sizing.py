@@ -559,3 +559,14 @@ def test_size_takes_a_mixture_of_experts_and_an_fp8_kv_cache_as_flags() -> None:
     assert "active)" in report["explanation"]  # costed by the parameters each token uses
     dense = json.loads(_size(*common, "--params-billion", "46.7").stdout)
     assert report["rps_per_replica"] / report["hourly_usd"] > dense["rps_per_replica"] / dense["hourly_usd"]
+
+
+def test_an_encoders_explanation_speaks_of_no_kv_cache() -> None:
+    # An encoder keeps no KV cache; "a KV budget of 0 tokens" read as a fault (newcomer trial).
+    bert = Requirements.model_validate(
+        {"model_type": "encoder", "peak_rps": 50, "p95_latency_ms": 100, "params_billion": 0.34, "context_tokens": 512}
+    )
+    placed = solver.auto("aws", "managed", bert, "on-demand", 1)
+    assert "KV" not in placed.explanation and "each batching" in placed.explanation
+    llm = solver.auto("aws", "managed", req(), "on-demand", 1)
+    assert "KV cache fp16" in llm.explanation and "in a KV budget of" in llm.explanation

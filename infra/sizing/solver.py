@@ -327,12 +327,16 @@ def auto(cloud: str, target: Target, req: Requirements, capacity: str, floor: in
     total = formulas.params_billion(req)
     moe = f" ({active:.1f}B active)" if active < total else ""
     predicted = _perf_text(layout)
+    # An encoder keeps no KV cache: its batch is bounded by compute, not by a token budget.
+    generative = req.model_type == "llm"
+    kv = f", KV cache {req.kv_precision}" if generative else ""
+    budget = f" in a KV budget of {layout.kv_cache_tokens:,} tokens" if generative else ""
     explanation = (
-        f"{total:.1f}B params{moe} at {req.precision}, KV cache {req.kv_precision}: "
+        f"{total:.1f}B params{moe} at {req.precision}{kv}: "
         f"{formulas.weights_gib(req):.1f} GiB weights. {best.instance_type} ({row.gpus}x {best.gpu}) runs "
         f"{layout.copies_per_instance} cop{'y' if layout.copies_per_instance == 1 else 'ies'} at tensor-parallel "
-        f"{layout.tensor_parallel}, each batching {layout.max_num_seqs} sequences in a KV budget of "
-        f"{layout.kv_cache_tokens:,} tokens; predicted p{req.percentile:g} {predicted}; "
+        f"{layout.tensor_parallel}, each batching {layout.max_num_seqs} sequences{budget}; "
+        f"predicted p{req.percentile:g} {predicted}; "
         f"{best.rps_per_replica:.2f} req/s per replica; peak {req.peak_rps:g} req/s x {PEAK_HEADROOM} headroom -> "
         f"{best.replicas_needed} replica{'' if best.replicas_needed == 1 else 's'}; "
         f"cheapest of {sum(c.feasible for c in candidates)} feasible of {len(candidates)} rows."
