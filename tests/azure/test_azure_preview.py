@@ -260,5 +260,8 @@ def test_a_public_image_on_an_azure_ml_deployment_is_a_user_error(tmp_path) -> N
     assert document["resources"] == []
     assert document["error"].startswith(
         f"ml-serving:endpoints[{managed}].models[0].image: 'docker.io/vllm/vllm-openai:v0.8.5' is not in"
-        " Azure Container Registry, the only registry azure managed endpoints pull from"
+        " Azure Container Registry (or mcr.microsoft.com), the only registry azure managed endpoints pull from"
     )
+    # Microsoft Container Registry is one of the managed network's required outbound rules: accepted.
+    model["image"] = "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest"
+    assert load_spec(with_keys(config, endpoints=eps)).endpoints[managed].models[0].image == model["image"]
